@@ -1,0 +1,124 @@
+// A loopback origin for the demo, the tests and the benchmark: slow, failing or streaming on request,
+// and counting how many requests it serves at once. Never deployed: wrangler ships only src/.
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface OriginOptions {
+	/** Delay before the default response, in ms. The seed's handler sleeps 2 s. Default 0. */
+	delayMs?: number;
+	/** Default 0: any free port. */
+	port?: number;
+}
+
+export interface OriginStats {
+	/** Requests being served right now (from arrival until the response is finished or aborted). */
+	inFlight: number;
+	/** The most ever served at once since the last reset. */
+	peak: number;
+	/** Requests seen since the last reset (stats requests excluded). */
+	total: number;
+	/** Requests whose connection closed before the response finished. */
+	aborted: number;
+}
+
+export interface Origin {
+	readonly url: string;
+	stats(): OriginStats;
+	reset(): void;
+	close(): Promise<void>;
+}
+
+/**
+ * Starts the origin on 127.0.0.1. Paths (query parameters in brackets):
+ * - `/__stats` (GET: the counters as JSON; DELETE: reset them)
+ * - `/hang`: never answers
+ * - `/reset`: destroys the connection without answering
+ * - `/status/:code`
+ * - `/echo`: the method, URL, headers and body it received, as JSON
+ * - `/stream` [chunks=10, interval=50, size=16]: a body sent slowly in chunks
+ * - `/bytes` [size=1024]: a body of that many bytes
+ * - anything else [delay=delayMs]: "done" after the delay, as in the seed
+ */
+export async function startOrigin(options: OriginOptions = {}): Promise<Origin> {
+	const stats: OriginStats = { inFlight: 0, peak: 0, total: 0, aborted: 0 };
+	const reset = (): void => void Object.assign(stats, { peak: stats.inFlight, total: 0, aborted: 0 });
+	const server: Server = createServer((req, res) => {
+		const url = new URL(req.url ?? "/", "http://origin");
+		if (url.pathname === "/__stats") {
+			if (req.method === "DELETE") reset();
+			res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(stats));
+			return;
+		}
+		stats.total++;
+		stats.inFlight++;
+		stats.peak = Math.max(stats.peak, stats.inFlight);
+		res.on("close", () => {
+			stats.inFlight--;
+			if (!res.writableFinished) stats.aborted++;
+		});
+		void respond(req, res, url, options.delayMs ?? 0);
+	});
+	server.keepAliveTimeout = 60_000;
+	await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+	const { port } = server.address() as AddressInfo;
+	return {
+		url: `http://127.0.0.1:${port}`,
+		stats: () => ({ ...stats }),
+		reset,
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
+	};
+}
+
+async function respond(req: IncomingMessage, res: ServerResponse, url: URL, delayMs: number): Promise<void> {
+	const param = (name: string, fallback: number): number => Number(url.searchParams.get(name) ?? fallback);
+	const body = await readBody(req);
+	if (url.pathname === "/hang") return;
+	if (url.pathname === "/reset") {
+		req.socket.destroy();
+		return;
+	}
+	const status = /^\/status\/(\d{3})$/.exec(url.pathname);
+	if (status) {
+		res.writeHead(Number(status[1])).end();
+		return;
+	}
+	if (url.pathname === "/echo") {
+		const echo = { method: req.method, url: req.url, headers: req.headers, body: body.toString("utf8") };
+		res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(echo));
+		return;
+	}
+	if (url.pathname === "/stream") {
+		res.writeHead(200, { "content-type": "application/octet-stream" });
+		const chunk = Buffer.alloc(param("size", 16), 120);
+		for (let i = 0; i < param("chunks", 10) && !res.destroyed; i++) {
+			res.write(chunk);
+			await sleep(param("interval", 50));
+		}
+		res.end();
+		return;
+	}
+	if (url.pathname === "/bytes") {
+		res.writeHead(200, { "content-type": "application/octet-stream" }).end(Buffer.alloc(param("size", 1024), 120));
+		return;
+	}
+	await sleep(param("delay", delayMs));
+	if (!res.destroyed) res.writeHead(200, { "content-type": "text/plain" }).end("done");
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+	return new Promise((resolve) => {
+		const chunks: Buffer[] = [];
+		req.on("data", (c: Buffer) => chunks.push(c));
+		req.on("end", () => resolve(Buffer.concat(chunks)));
+		req.on("error", () => resolve(Buffer.concat(chunks)));
+	});
+}
+
+function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,71 @@
+// The shape of the LIMITS var in wrangler.toml, with every default in one place.
+import { z } from "zod";
+
+/** Defaults for every optional route setting. The README's config reference mirrors these. */
+export const DEFAULTS = {
+	/** Deadline for the whole proxied exchange: origin headers and body delivery. */
+	originTimeoutMs: 30_000,
+	/** A lease outlives the exchange's deadline by at least this much (see maxHoldMs). */
+	leaseMarginMs: 5_000,
+	/** The smallest margin accepted between originTimeoutMs and maxHoldMs. */
+	minLeaseMarginMs: 1_000,
+	failMode: "closed",
+} as const;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const METHOD = /^[A-Z]+$/;
+
+const limit = z
+	.number({ error: "expected an integer >= 1" })
+	.int({ error: "expected an integer >= 1" })
+	.min(1, { error: "expected an integer >= 1" });
+
+const millis = z
+	.number({ error: "expected a whole number of milliseconds >= 1" })
+	.int({ error: "expected a whole number of milliseconds >= 1" })
+	.min(1, { error: "expected a whole number of milliseconds >= 1" });
+
+/** Settings every route has, including the default route. */
+const routeSettings = {
+	originTimeoutMs: millis.optional(),
+	maxHoldMs: millis.optional(),
+	failMode: z.enum(["closed", "open"], { error: 'expected "closed" or "open"' }).optional(),
+};
+
+export const RouteRuleInput = z.strictObject(
+	{
+		name: z.string({ error: "expected a string" }).regex(NAME, {
+			error: "expected 1-63 letters, digits, '-' or '_', starting with a letter or digit",
+		}),
+		path: z.string({ error: 'expected a URL path pattern starting with "/", e.g. "/api/*"' }),
+		methods: z
+			.array(z.string().regex(METHOD, { error: 'expected an upper-case HTTP method, e.g. "GET"' }), {
+				error: 'expected a list of HTTP methods, e.g. ["GET", "HEAD"]',
+			})
+			.min(1, { error: "expected at least one method (leave the field out to match every method)" })
+			.optional(),
+		host: z.string({ error: 'expected a host name pattern, e.g. "api.example.com" or "*.example.com"' }).optional(),
+		limit,
+		...routeSettings,
+	},
+	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table of route settings") },
+);
+
+export const DefaultRouteInput = z.strictObject(
+	{
+		limit: z.union([limit, z.literal("unlimited")], { error: 'expected an integer >= 1 or "unlimited"' }),
+		...routeSettings,
+	},
+	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table of route settings") },
+);
+
+export const LimitsInput = z.strictObject(
+	{
+		routes: z.array(RouteRuleInput, { error: "expected a list of route tables ([[vars.LIMITS.routes]])" }).default([]),
+		default: DefaultRouteInput.default({ limit: "unlimited" }),
+	},
+	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table ([vars.LIMITS])") },
+);
+
+export type RouteRuleInput = z.infer<typeof RouteRuleInput>;
+export type LimitsInput = z.infer<typeof LimitsInput>;

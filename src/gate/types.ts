@@ -1,0 +1,22 @@
+// The Hono environment shared by the gate's middleware: bindings in, per-request variables between steps.
+import type { GateConfig, Route } from "../config/parse.ts";
+import type { Gauge } from "../gauge/durable-object.ts";
+import type { ReleaseReason } from "../gauge/permit.ts";
+
+export interface Bindings {
+	readonly GAUGE: DurableObjectNamespace<Gauge>;
+	readonly LIMITS?: unknown;
+	readonly ORIGIN?: unknown;
+}
+
+export interface Variables {
+	config: GateConfig;
+	/** The matched route; null when the request passes through ungated. */
+	route: Route | null;
+	/** Aborts when the exchange must stop: the route's deadline, or the client going away. */
+	deadline: AbortSignal;
+	/** Set by the proxy when the origin failed, so the permit goes back at once. */
+	upstreamFailure: ReleaseReason | undefined;
+}
+
+export type GateEnv = { Bindings: Bindings; Variables: Variables };

@@ -1,0 +1,116 @@
+// The permit gauge's rules, free of I/O and of the clock: every call is handed `now`.
+import type { LeaseStore } from "./lease-store.ts";
+
+export interface AcquireRequest {
+	/** Made by the caller before it asks, so a retried acquire cannot take a second permit. */
+	readonly leaseId: string;
+	readonly limit: number;
+	/** How long the lease lives if it is never released: the backstop against leaks. */
+	readonly maxHoldMs: number;
+}
+
+export type AcquireResult =
+	| { readonly ok: true; readonly leaseId: string; readonly expiresAt: number; readonly inFlight: number; readonly limit: number }
+	| {
+			readonly ok: false;
+			/** "full": no permit free. "released": this lease id was already released (a late, duplicate acquire). */
+			readonly reason: "full" | "released";
+			readonly inFlight: number;
+			readonly limit: number;
+			/** When a permit is likely to free, from the holds seen so far. */
+			readonly retryAfterMs: number;
+	  };
+
+export interface GaugeCounters {
+	admitted: number;
+	refused: number;
+	released: number;
+	/** Leases that expired without a release: each one is a permit some request failed to give back. */
+	reaped: number;
+}
+
+/** Weight of the newest hold time in the moving average behind Retry-After. */
+const HOLD_EWMA_WEIGHT = 0.2;
+/** Assumed hold time before any lease has been released. */
+const INITIAL_HOLD_MS = 1_000;
+
+export class LeaseTable {
+	readonly counters: GaugeCounters = { admitted: 0, refused: 0, released: 0, reaped: 0 };
+	/** Exponentially weighted moving average of how long a permit is held. */
+	holdEwmaMs = INITIAL_HOLD_MS;
+
+	private readonly store: LeaseStore;
+
+	constructor(store: LeaseStore) {
+		this.store = store;
+	}
+
+	/**
+	 * Grants a lease if fewer than `limit` are live. Purge, count and insert run with no
+	 * await between them, so in a Durable Object no other call can interleave.
+	 */
+	acquire(req: AcquireRequest, now: number): AcquireResult {
+		this.reap(now);
+		const existing = this.store.get(req.leaseId);
+		const inFlight = this.store.countLive();
+		if (existing && !existing.released) {
+			return { ok: true, leaseId: req.leaseId, expiresAt: existing.expiresAt, inFlight, limit: req.limit };
+		}
+		if (existing || inFlight >= req.limit) {
+			this.counters.refused++;
+			return {
+				ok: false,
+				reason: existing ? "released" : "full",
+				inFlight,
+				limit: req.limit,
+				retryAfterMs: this.estimateWait(now),
+			};
+		}
+		const expiresAt = now + req.maxHoldMs;
+		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, released: false });
+		this.counters.admitted++;
+		return { ok: true, leaseId: req.leaseId, expiresAt, inFlight: inFlight + 1, limit: req.limit };
+	}
+
+	/**
+	 * Gives a permit back. Idempotent. An unknown id leaves a tombstone until `now + tombstoneMs`,
+	 * so an acquire with that id that arrives late (a retried RPC) cannot take a permit.
+	 * Returns true when this call freed a live permit.
+	 */
+	release(leaseId: string, now: number, tombstoneMs: number): boolean {
+		const lease = this.store.get(leaseId);
+		if (!lease) {
+			this.store.insert({ id: leaseId, acquiredAt: now, expiresAt: now + tombstoneMs, released: true });
+			return false;
+		}
+		if (lease.released) return false;
+		this.store.markReleased(leaseId);
+		this.counters.released++;
+		const held = Math.max(0, now - lease.acquiredAt);
+		this.holdEwmaMs += HOLD_EWMA_WEIGHT * (held - this.holdEwmaMs);
+		return true;
+	}
+
+	/** Drops every lease past its expiry; returns how many were live (leaked) ones. */
+	reap(now: number): number {
+		const leaked = this.store.deleteExpired(now);
+		this.counters.reaped += leaked;
+		return leaked;
+	}
+
+	inFlight(): number {
+		return this.store.countLive();
+	}
+
+	/** The earliest time at which some row (live lease or tombstone) expires, or null. */
+	nextExpiry(): number | null {
+		return this.store.nextExpiry();
+	}
+
+	/** The oldest live lease should end about one average hold after it began. */
+	private estimateWait(now: number): number {
+		const oldest = this.store.oldestLiveAcquiredAt();
+		if (oldest === null) return 0;
+		return Math.max(0, Math.round(oldest + this.holdEwmaMs - now));
+	}
+}

@@ -1,0 +1,71 @@
+// Forwards a request to the origin as an HTTP proxy should (RFC 9110 §7.6), streaming both bodies.
+
+/** The pseudonym this gate adds to Via (RFC 9110 §7.6.3), and looks for to detect a loop. */
+export const VIA_PSEUDONYM = "pressure-gauge";
+
+/** Connection-specific headers a proxy must not forward (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = [
+	"connection",
+	"keep-alive",
+	"proxy-connection",
+	"proxy-authenticate",
+	"proxy-authorization",
+	"te",
+	"trailer",
+	"transfer-encoding",
+	"upgrade",
+];
+
+/** A copy of the headers without hop-by-hop ones, including any the Connection header names. */
+export function endToEndHeaders(headers: Headers): Headers {
+	const out = new Headers(headers);
+	const named = (headers.get("connection") ?? "").split(",").map((h) => h.trim().toLowerCase());
+	for (const name of [...HOP_BY_HOP, ...named]) if (name) out.delete(name);
+	return out;
+}
+
+export function hasPassedThisGate(request: Request): boolean {
+	const via = request.headers.get("via");
+	return via !== null && via.split(",").some((hop) => hop.trim().split(/\s+/)[1] === VIA_PSEUDONYM);
+}
+
+/**
+ * The origin's URL for a request: ORIGIN with the request's path and query, or, with no ORIGIN,
+ * the request's own URL (on a zone route, Cloudflare sends that to the origin behind the zone).
+ * The path is set as a path, never resolved as a relative URL, so "//other.host/" cannot redirect it.
+ */
+export function upstreamUrl(requestUrl: string, origin: URL | null): URL {
+	const incoming = new URL(requestUrl);
+	if (!origin) return incoming;
+	const target = new URL(origin);
+	target.pathname = incoming.pathname;
+	target.search = incoming.search;
+	return target;
+}
+
+export function upstreamRequest(request: Request, origin: URL | null, signal: AbortSignal): Request {
+	const incoming = new URL(request.url);
+	const headers = endToEndHeaders(request.headers);
+	headers.append("via", `1.1 ${VIA_PSEUDONYM}`);
+	if (origin) {
+		headers.set("x-forwarded-host", incoming.host);
+		headers.set("x-forwarded-proto", incoming.protocol.slice(0, -1));
+	}
+	const hasBody = request.method !== "GET" && request.method !== "HEAD";
+	return new Request(upstreamUrl(request.url, origin), {
+		method: request.method,
+		headers,
+		body: hasBody ? request.body : null,
+		redirect: "manual",
+		signal,
+	});
+}
+
+/** The origin's response as the client should see it: same status and body, end-to-end headers only. */
+export function downstreamResponse(response: Response, body: ReadableStream | null = response.body): Response {
+	return new Response(body, {
+		status: response.status,
+		statusText: response.statusText,
+		headers: endToEndHeaders(response.headers),
+	});
+}

@@ -1,0 +1,35 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+	test: {
+		projects: [
+			{
+				// Unit and integration tests, inside workerd with the real Durable Object.
+				plugins: [
+					cloudflareTest(({ inject }) => ({
+						wrangler: { configPath: "./wrangler.toml" },
+						miniflare: { bindings: { ORIGIN: inject("originUrl") } },
+					})),
+				],
+				test: {
+					name: "workers",
+					include: ["test/**/*.test.ts"],
+					exclude: ["test/e2e/**"],
+					globalSetup: ["test/helpers/global-setup.ts"],
+				},
+			},
+			{
+				// End to end: the gate under wrangler's local runtime, a real origin on 127.0.0.1, real HTTP.
+				test: {
+					name: "e2e",
+					include: ["test/e2e/**/*.test.ts"],
+					environment: "node",
+					testTimeout: 120_000,
+					hookTimeout: 60_000,
+					fileParallelism: false,
+				},
+			},
+		],
+	},
+});
