@@ -24,14 +24,20 @@ export interface OriginStats {
 
 export interface Origin {
 	readonly url: string;
-	stats(): OriginStats;
+	/** Counters for requests carrying `x-origin-tag: <tag>` (tests running side by side keep apart), or all. */
+	stats(tag?: string): OriginStats;
 	reset(): void;
 	close(): Promise<void>;
 }
 
+/** The header that files a request under a tag's counters. */
+export const TAG_HEADER = "x-origin-tag";
+
+const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 });
+
 /**
  * Starts the origin on 127.0.0.1. Paths (query parameters in brackets):
- * - `/__stats` (GET: the counters as JSON; DELETE: reset them)
+ * - `/__stats` [tag]: the counters as JSON (DELETE resets them)
  * - `/hang`: never answers
  * - `/reset`: destroys the connection without answering
  * - `/status/:code`
@@ -41,21 +47,38 @@ export interface Origin {
  * - anything else [delay=delayMs]: "done" after the delay, as in the seed
  */
 export async function startOrigin(options: OriginOptions = {}): Promise<Origin> {
-	const stats: OriginStats = { inFlight: 0, peak: 0, total: 0, aborted: 0 };
-	const reset = (): void => void Object.assign(stats, { peak: stats.inFlight, total: 0, aborted: 0 });
+	const all = fresh();
+	const byTag = new Map<string, OriginStats>();
+	const statsFor = (tag: string | undefined): OriginStats => {
+		if (tag === undefined) return all;
+		let stats = byTag.get(tag);
+		if (!stats) byTag.set(tag, (stats = fresh()));
+		return stats;
+	};
+	const reset = (): void => {
+		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0 });
+		byTag.clear();
+	};
 	const server: Server = createServer((req, res) => {
 		const url = new URL(req.url ?? "/", "http://origin");
 		if (url.pathname === "/__stats") {
 			if (req.method === "DELETE") reset();
+			const stats = statsFor(url.searchParams.get("tag") ?? undefined);
 			res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(stats));
 			return;
 		}
-		stats.total++;
-		stats.inFlight++;
-		stats.peak = Math.max(stats.peak, stats.inFlight);
+		const tag = req.headers[TAG_HEADER];
+		const counters = typeof tag === "string" ? [all, statsFor(tag)] : [all];
+		for (const stats of counters) {
+			stats.total++;
+			stats.inFlight++;
+			stats.peak = Math.max(stats.peak, stats.inFlight);
+		}
 		res.on("close", () => {
-			stats.inFlight--;
-			if (!res.writableFinished) stats.aborted++;
+			for (const stats of counters) {
+				stats.inFlight--;
+				if (!res.writableFinished) stats.aborted++;
+			}
 		});
 		void respond(req, res, url, options.delayMs ?? 0);
 	});
@@ -64,7 +87,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 	const { port } = server.address() as AddressInfo;
 	return {
 		url: `http://127.0.0.1:${port}`,
-		stats: () => ({ ...stats }),
+		stats: (tag) => ({ ...statsFor(tag) }),
 		reset,
 		close: () =>
 			new Promise<void>((resolve) => {

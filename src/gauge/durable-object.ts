@@ -43,8 +43,7 @@ export class Gauge extends DurableObject {
 	}
 
 	status(): GaugeStatus {
-		this.table.reap(this.clock());
-		return { inFlight: this.table.inFlight(), counters: { ...this.table.counters }, holdEwmaMs: this.table.holdEwmaMs };
+		return { inFlight: this.table.inFlight(this.clock()), counters: { ...this.table.counters }, holdEwmaMs: this.table.holdEwmaMs };
 	}
 
 	/** Reaps expired leases and re-arms for the next expiry. Idempotent, so an at-least-once retry is harmless. */

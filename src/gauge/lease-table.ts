@@ -98,7 +98,9 @@ export class LeaseTable {
 		return leaked;
 	}
 
-	inFlight(): number {
+	/** Live leases at `now`; expired ones are reaped first, so they never count. */
+	inFlight(now: number): number {
+		this.reap(now);
 		return this.store.countLive();
 	}
 

@@ -1,0 +1,163 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { matchRoute } from "../src/config/match.ts";
+import { DEFAULTS } from "../src/config/schema.ts";
+import { parseConfig } from "../src/config/parse.ts";
+import type { ConfigVars, GateConfig } from "../src/config/parse.ts";
+
+function valid(vars: ConfigVars): GateConfig {
+	const result = parseConfig(vars);
+	if (!result.ok) throw new Error(`expected a valid config, got:\n${result.errors.join("\n")}`);
+	return result.config;
+}
+
+function errorsOf(vars: ConfigVars): string[] {
+	const result = parseConfig(vars);
+	if (result.ok) throw new Error("expected the config to be rejected");
+	return result.errors;
+}
+
+const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", limit: 5, ...extra });
+
+describe("parseConfig: valid configs", () => {
+	it("accepts the shipped wrangler.toml (the seed's experiment: limit 10 on /request)", () => {
+		const config = valid({ LIMITS: env.LIMITS, ORIGIN: undefined });
+		expect(config.routes.map((r) => [r.name, r.limit])).toEqual([["request", 10]]);
+		expect(config.fallback).toBeNull();
+		expect(config.origin).toBeNull();
+	});
+
+	it("fills in every default", () => {
+		const [r] = valid({ LIMITS: { routes: [route()] } }).routes;
+		expect(r).toMatchObject({
+			originTimeoutMs: DEFAULTS.originTimeoutMs,
+			maxHoldMs: DEFAULTS.originTimeoutMs + DEFAULTS.leaseMarginMs,
+			failMode: "closed",
+			methods: null,
+		});
+	});
+
+	it("derives maxHoldMs from originTimeoutMs when only the timeout is set", () => {
+		const [r] = valid({ LIMITS: { routes: [route({ originTimeoutMs: 120_000 })] } }).routes;
+		expect(r?.maxHoldMs).toBe(120_000 + DEFAULTS.leaseMarginMs);
+	});
+
+	it("treats missing LIMITS as no gated routes, everything passing through", () => {
+		expect(valid({})).toEqual({ origin: null, routes: [], fallback: null });
+	});
+
+	it("accepts a limited default route", () => {
+		const config = valid({ LIMITS: { default: { limit: 50, failMode: "open" } } });
+		expect(config.fallback).toMatchObject({ name: "default", limit: 50, failMode: "open" });
+	});
+
+	it("accepts an http(s) ORIGIN with a port", () => {
+		expect(valid({ ORIGIN: "http://127.0.0.1:8788" }).origin?.href).toBe("http://127.0.0.1:8788/");
+	});
+});
+
+describe("parseConfig: invalid configs name the field, the value and what was expected", () => {
+	it.each([
+		["limit 0", { limit: 0 }, 'LIMITS.routes[0].limit: got 0, expected an integer >= 1'],
+		["negative limit", { limit: -3 }, "LIMITS.routes[0].limit: got -3, expected an integer >= 1"],
+		["fractional limit", { limit: 2.5 }, "LIMITS.routes[0].limit: got 2.5, expected an integer >= 1"],
+		["limit as a string", { limit: "10" }, 'LIMITS.routes[0].limit: got "10", expected an integer >= 1'],
+		["missing limit", { limit: undefined }, "LIMITS.routes[0].limit: got nothing, expected an integer >= 1"],
+		["path without a slash", { path: "api/*" }, 'LIMITS.routes[0].path: got "api/*", expected a URL path pattern starting with "/"'],
+		["unbalanced pattern", { path: "/api/(" }, 'LIMITS.routes[0].path: got "/api/(", expected a valid URLPattern'],
+		["bad name", { name: "has space" }, 'LIMITS.routes[0].name: got "has space", expected 1-63 letters'],
+		["lower-case method", { methods: ["get"] }, 'LIMITS.routes[0].methods[0]: got "get", expected an upper-case HTTP method'],
+		["bad failMode", { failMode: "maybe" }, 'LIMITS.routes[0].failMode: got "maybe", expected "closed" or "open"'],
+		["zero timeout", { originTimeoutMs: 0 }, "LIMITS.routes[0].originTimeoutMs: got 0, expected a whole number of milliseconds >= 1"],
+		[
+			"a lease shorter than the deadline",
+			{ originTimeoutMs: 10_000, maxHoldMs: 10_500 },
+			"LIMITS.routes[0].maxHoldMs: got 10500, expected at least originTimeoutMs + 1000 = 11000",
+		],
+		["a typo in a setting", { limt: 3 }, "LIMITS.routes[0].limt: unknown setting"],
+	])("%s", (_, change, message) => {
+		const rule = { ...route(), ...change };
+		const errors = errorsOf({ LIMITS: { routes: [rule] } });
+		expect(errors.join("\n")).toContain(message);
+	});
+
+	it("rejects duplicate names, pointing at the first", () => {
+		const errors = errorsOf({ LIMITS: { routes: [route(), route({ path: "/other" })] } });
+		expect(errors).toEqual(['LIMITS.routes[1].name: got "api", expected a unique name (LIMITS.routes[0] has it too)']);
+	});
+
+	it('reserves the name "default" for LIMITS.default', () => {
+		expect(errorsOf({ LIMITS: { routes: [route({ name: "default" })] } })[0]).toContain('expected a name other than "default"');
+	});
+
+	it.each([
+		["ftp://origin.example.com", "a non-http scheme"],
+		["https://origin.example.com/base", "a path"],
+		["https://origin.example.com/?x=1", "a query"],
+		["not a url", "garbage"],
+		[42, "a number"],
+	])("rejects ORIGIN %j (%s)", (origin) => {
+		const errors = errorsOf({ ORIGIN: origin });
+		expect(errors).toEqual([`ORIGIN: got ${JSON.stringify(origin)}, expected an http(s) URL with no path, query or fragment, e.g. "https://origin.example.com"`]);
+	});
+
+	it("rejects a bad default limit", () => {
+		expect(errorsOf({ LIMITS: { default: { limit: "lots" } } })).toEqual([
+			'LIMITS.default.limit: got "lots", expected an integer >= 1 or "unlimited"',
+		]);
+	});
+
+	it("reports every problem at once", () => {
+		const errors = errorsOf({
+			ORIGIN: "ftp://x",
+			LIMITS: { routes: [route({ limit: 0 }), route({ name: "b", failMode: "sideways" })], default: { limit: -1 } },
+		});
+		expect(errors).toHaveLength(4);
+		expect(errors.map((e) => e.split(":")[0])).toEqual([
+			"ORIGIN",
+			"LIMITS.routes[0].limit",
+			"LIMITS.routes[1].failMode",
+			"LIMITS.default.limit",
+		]);
+	});
+
+	it("reports semantic problems (duplicates, patterns) together", () => {
+		const errors = errorsOf({ LIMITS: { routes: [route({ path: "nope" }), route()] } });
+		expect(errors).toHaveLength(2);
+	});
+
+	it("rejects a LIMITS that is not a table", () => {
+		expect(errorsOf({ LIMITS: "10" })[0]).toBe('LIMITS: got "10", expected a table ([vars.LIMITS])');
+	});
+});
+
+describe("matchRoute", () => {
+	const config = valid({
+		LIMITS: {
+			routes: [
+				{ name: "writes", path: "/api/*", methods: ["POST", "PUT"], limit: 2 },
+				{ name: "api", path: "/api/*", limit: 5 },
+				{ name: "host", path: "/*", host: "*.example.com", limit: 1 },
+				{ name: "user", path: "/users/:id", limit: 3 },
+			],
+			default: { limit: 100 },
+		},
+	});
+	const pick = (method: string, url: string) => matchRoute(config, method, url)?.name;
+
+	it("takes the first rule that matches, honouring methods", () => {
+		expect(pick("POST", "https://gate.test/api/items")).toBe("writes");
+		expect(pick("GET", "https://gate.test/api/items")).toBe("api");
+	});
+
+	it("matches hosts, named parameters and the query-free path", () => {
+		expect(pick("GET", "https://shop.example.com/anything")).toBe("host");
+		expect(pick("GET", "https://gate.test/users/42?x=1")).toBe("user");
+		expect(pick("GET", "https://gate.test/users/42/orders")).toBe("default");
+	});
+
+	it("falls back to the default route, or to none when it is unlimited", () => {
+		expect(pick("GET", "https://gate.test/elsewhere")).toBe("default");
+		expect(matchRoute(valid({ LIMITS: { routes: [route()] } }), "GET", "https://gate.test/elsewhere")).toBeNull();
+	});
+});

@@ -1,0 +1,73 @@
+// Drives the gate inside workerd with a config of the test's own, and reads the gauge and the origin.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { TAG_HEADER } from "../../dev/origin.ts";
+import type { OriginStats } from "../../dev/origin.ts";
+import worker from "../../src/index.ts";
+import type { GaugeStatus } from "../../src/gauge/durable-object.ts";
+
+export type Limits = Record<string, unknown>;
+
+export interface Gate {
+	/** Sends a request through the gate; the path is resolved against http://gate.test. */
+	fetch(path: string, init?: RequestInit): Promise<Response>;
+	/** Waits for everything the gate handed to waitUntil (release calls, best-effort releases). */
+	settle(): Promise<void>;
+	/** The route's Durable Object status. */
+	status(route: string): Promise<GaugeStatus>;
+	/** The origin's counters for the requests this gate sent. */
+	origin(): Promise<OriginStats>;
+}
+
+let gates = 0;
+
+/**
+ * A gate whose env carries `limits` as LIMITS. Route names get a unique suffix per gate so each test
+ * has Durable Objects of its own; `status(name)` takes the name as written in `limits`.
+ */
+export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
+	const suffix = `-${++gates}-${crypto.randomUUID().slice(0, 8)}`;
+	const tag = `t${suffix}`;
+	const routes = (limits.routes as Limits[] | undefined)?.map((r) => ({ ...r, name: `${String(r.name)}${suffix}` }));
+	const gateEnv = { ...env, ...vars, LIMITS: { ...limits, ...(routes ? { routes } : {}) } };
+	const contexts: ExecutionContext[] = [];
+	const originUrl = String(env.ORIGIN);
+	return {
+		async fetch(path, init = {}) {
+			const ctx = createExecutionContext();
+			contexts.push(ctx);
+			const headers = new Headers(init.headers);
+			headers.set(TAG_HEADER, tag);
+			return worker.fetch(new Request(new URL(path, "http://gate.test"), { ...init, headers }), gateEnv, ctx);
+		},
+		async settle() {
+			await Promise.all(contexts.splice(0).map((ctx) => waitOnExecutionContext(ctx)));
+		},
+		status(route) {
+			return env.GAUGE.getByName(`route:${route === "default" ? route : `${route}${suffix}`}`).status();
+		},
+		async origin() {
+			const res = await fetch(`${originUrl}/__stats?tag=${tag}`);
+			return (await res.json()) as OriginStats;
+		},
+	};
+}
+
+/** Polls until `check` passes or `timeoutMs` is over; for states reached through the origin's own timing. */
+export async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<void> {
+	const until = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			await check();
+			return;
+		} catch (error) {
+			if (Date.now() > until) throw error;
+			await new Promise((r) => setTimeout(r, 20));
+		}
+	}
+}
+
+export async function expectInFlight(g: Gate, route: string, n: number): Promise<void> {
+	expect((await g.status(route)).inFlight).toBe(n);
+}
