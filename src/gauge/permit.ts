@@ -1,6 +1,6 @@
 // The Worker's side of the gauge: ask a route's Durable Object for a permit, and give it back exactly once.
 import type { Route } from "../config/parse.ts";
-import { log } from "../log.ts";
+import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
 
 export type ReleaseReason =
@@ -38,7 +38,7 @@ export async function acquirePermit(stub: Stub, route: Route, waitUntil: WaitUnt
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
 		// (a tombstone if it never ran); its expiry is the backstop. Overloaded objects are not retried.
-		log("gauge_unavailable", { route: route.name, error: String(error), overloaded: isOverloaded(error) });
+		logSampled("gauge_unavailable", route.name, { route: route.name, error: String(error), overloaded: isOverloaded(error) });
 		if (!isOverloaded(error)) {
 			waitUntil(stub.release(leaseId, route.maxHoldMs).catch(() => undefined));
 		}
