@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
 import { acquirePermit, gaugeFor } from "../gauge/permit.ts";
 import { logSampled } from "../log.ts";
-import { holdUntilDelivered } from "../proxy/hold.ts";
+import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
 import { gaugeUnavailable, tooManyRequests } from "../responses/refusal.ts";
 import type { GateEnv } from "./types.ts";
 
@@ -43,5 +43,5 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 	const failure = c.error ? "worker-error" : c.var.upstreamFailure;
 	if (failure) await permit.release(failure);
 	else if (!c.res.body) await permit.release("no-body");
-	else c.res = new Response(holdUntilDelivered(c.res.body, permit, deadline), c.res);
+	else c.res = new Response(holdUntilDelivered(c.res.body, permit, deadline, deliveredLength(c.res.headers)), c.res);
 });

@@ -7,13 +7,32 @@ export function abortReason(signal: AbortSignal): ReleaseReason {
 }
 
 /**
- * Wraps an origin body so the permit is released when the last chunk has been handed on (before the
- * stream closes, so a client that sends its next request at once finds the permit free), when the
- * client cancels, when the origin's stream fails, or when `signal` aborts (deadline or disconnect).
- * A body cut off by the signal ends in an error, never in a clean but truncated close.
+ * The body's length in bytes as the client will count them: Content-Length, unless a Content-Encoding
+ * means the runtime may decode the body and re-encode it on the way out. Null when unknown.
  */
-export function holdUntilDelivered(body: ReadableStream<Uint8Array>, permit: Permit, signal: AbortSignal): ReadableStream<Uint8Array> {
+export function deliveredLength(headers: Headers): number | null {
+	const encoding = headers.get("content-encoding");
+	if (encoding !== null && encoding.toLowerCase() !== "identity") return null;
+	const length = headers.get("content-length");
+	return length !== null && /^\d+$/.test(length) ? Number(length) : null;
+}
+
+/**
+ * Wraps an origin body so the permit is released when the body has been completely handed on, and
+ * before the client can see that it has: before the last chunk when the length is known (the client
+ * stops reading at Content-Length), before the close otherwise. So a client that sends its next request
+ * at once finds the permit free, as with the seed's Go gauge. Also released when the client cancels,
+ * when the origin's stream fails, or when `signal` aborts (deadline or disconnect). A body cut off by
+ * the signal ends in an error, never in a clean but truncated close.
+ */
+export function holdUntilDelivered(
+	body: ReadableStream<Uint8Array>,
+	permit: Permit,
+	signal: AbortSignal,
+	length: number | null = null,
+): ReadableStream<Uint8Array> {
 	const reader = body.getReader();
+	let remaining = length;
 	const onAbort = (): void => {
 		void permit.release(abortReason(signal));
 		reader.cancel(signal.reason).catch(() => undefined);
@@ -42,6 +61,10 @@ export function holdUntilDelivered(body: ReadableStream<Uint8Array>, permit: Per
 					await permit.release("delivered");
 					controller.close();
 					return;
+				}
+				if (remaining !== null) {
+					remaining -= chunk.value.byteLength;
+					if (remaining <= 0) await permit.release("delivered");
 				}
 				controller.enqueue(chunk.value);
 			},
