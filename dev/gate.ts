@@ -18,9 +18,8 @@ export interface LocalGateOptions {
 }
 
 export async function startGate(options: LocalGateOptions = {}): Promise<LocalGate> {
-	const vars: Record<string, string | object> = {};
-	if (options.limits !== undefined) vars.LIMITS = options.limits as object;
-	if (options.origin !== undefined) vars.ORIGIN = options.origin;
+	// A JSON round trip gives the harness the plain JSON values its vars take.
+	const vars = JSON.parse(JSON.stringify({ LIMITS: options.limits, ORIGIN: options.origin }));
 	const server = createTestHarness({
 		workers: [{ configPath: options.configPath ?? "wrangler.toml", vars }],
 	});
@@ -29,7 +28,9 @@ export async function startGate(options: LocalGateOptions = {}): Promise<LocalGa
 		url: url.origin,
 		async inFlight(route) {
 			const sql = await server.getWorker().getDurableObjectStorage("GAUGE", { name: `route:${route}` });
-			const rows = (await sql.exec("SELECT COUNT(*) AS n FROM leases WHERE released = 0 AND expires_at > ?", Date.now())) as { n: number }[];
+			const rows = (await sql.exec("SELECT COUNT(*) AS n FROM leases WHERE released = 0 AND expires_at > ?", Date.now())) as {
+				n: number;
+			}[];
 			return rows[0]?.n ?? 0;
 		},
 		close: () => server.close(),

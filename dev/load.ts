@@ -21,7 +21,9 @@ export async function runLoad({ url, requests, concurrency, init }: LoadOptions)
 	const result: LoadResult = { statuses: {}, latencies: {}, elapsedMs: 0 };
 	const record = (status: number, ms: number): void => {
 		result.statuses[status] = (result.statuses[status] ?? 0) + 1;
-		(result.latencies[status] ??= []).push(ms);
+		const list = result.latencies[status] ?? [];
+		list.push(ms);
+		result.latencies[status] = list;
 	};
 	const perClient = Math.floor(requests / concurrency);
 	const start = performance.now();

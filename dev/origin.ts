@@ -1,7 +1,8 @@
 // A loopback origin for the demo, the tests and the benchmark: slow, failing or streaming on request,
 // and counting how many requests it serves at once. Never deployed: wrangler ships only src/.
-import { createServer } from "node:http";
+
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface OriginOptions {
@@ -51,8 +52,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 	const byTag = new Map<string, OriginStats>();
 	const statsFor = (tag: string | undefined): OriginStats => {
 		if (tag === undefined) return all;
-		let stats = byTag.get(tag);
-		if (!stats) byTag.set(tag, (stats = fresh()));
+		const stats = byTag.get(tag) ?? fresh();
+		byTag.set(tag, stats);
 		return stats;
 	};
 	const reset = (): void => {

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { matchRoute } from "../src/config/match.ts";
-import { DEFAULTS } from "../src/config/schema.ts";
-import { parseConfig } from "../src/config/parse.ts";
 import type { ConfigVars, GateConfig } from "../src/config/parse.ts";
+import { parseConfig } from "../src/config/parse.ts";
+import { DEFAULTS } from "../src/config/schema.ts";
 
 function valid(vars: ConfigVars): GateConfig {
 	const result = parseConfig(vars);
@@ -58,7 +58,7 @@ describe("parseConfig: valid configs", () => {
 
 describe("parseConfig: invalid configs name the field, the value and what was expected", () => {
 	it.each([
-		["limit 0", { limit: 0 }, 'LIMITS.routes[0].limit: got 0, expected an integer >= 1'],
+		["limit 0", { limit: 0 }, "LIMITS.routes[0].limit: got 0, expected an integer >= 1"],
 		["negative limit", { limit: -3 }, "LIMITS.routes[0].limit: got -3, expected an integer >= 1"],
 		["fractional limit", { limit: 2.5 }, "LIMITS.routes[0].limit: got 2.5, expected an integer >= 1"],
 		["limit as a string", { limit: "10" }, 'LIMITS.routes[0].limit: got "10", expected an integer >= 1'],
@@ -96,9 +96,11 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 		["https://origin.example.com/?x=1", "a query"],
 		["not a url", "garbage"],
 		[42, "a number"],
-	])("rejects ORIGIN %j (%s)", (origin) => {
+	])("rejects ORIGIN %j (%s)", (origin, _kind) => {
 		const errors = errorsOf({ ORIGIN: origin });
-		expect(errors).toEqual([`ORIGIN: got ${JSON.stringify(origin)}, expected an http(s) URL with no path, query or fragment, e.g. "https://origin.example.com"`]);
+		expect(errors).toEqual([
+			`ORIGIN: got ${JSON.stringify(origin)}, expected an http(s) URL with no path, query or fragment, e.g. "https://origin.example.com"`,
+		]);
 	});
 
 	it("rejects a bad default limit", () => {
@@ -121,9 +123,14 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 		]);
 	});
 
-	it("reports semantic problems (duplicates, patterns) together", () => {
-		const errors = errorsOf({ LIMITS: { routes: [route({ path: "nope" }), route()] } });
-		expect(errors).toHaveLength(2);
+	it("reports a bad pattern, a bad limit and a duplicate name in the same routes together", () => {
+		const errors = errorsOf({ LIMITS: { routes: [route({ path: "nope", limit: 0 }), route({ host: "a b" })] } });
+		expect(errors.map((e) => e.split(": got")[0]).sort()).toEqual([
+			"LIMITS.routes[0].limit",
+			"LIMITS.routes[0].path",
+			"LIMITS.routes[1].host",
+			"LIMITS.routes[1].name",
+		]);
 	});
 
 	it("rejects a LIMITS that is not a table", () => {

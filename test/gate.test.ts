@@ -49,7 +49,10 @@ describe("the gate: admit, refuse, release", () => {
 		const pending = g.fetch("/hang", { signal: client.signal });
 		await eventually(async () => expect((await g.origin()).inFlight).toBe(1));
 		client.abort();
-		await pending.then((r) => r.body?.cancel(), () => undefined);
+		await pending.then(
+			(r) => r.body?.cancel(),
+			() => undefined,
+		);
 		await g.settle();
 		await expectInFlight(g, "r", 0);
 	});

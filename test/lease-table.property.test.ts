@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import { MemoryLeaseStore, SqlLeaseStore } from "../src/gauge/lease-store.ts";

@@ -1,7 +1,6 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
 import type { z } from "zod";
-import { DEFAULTS, LimitsInput } from "./schema.ts";
-import type { RouteRuleInput } from "./schema.ts";
+import { DEFAULTS, DefaultRouteInput, LimitsInput, RouteRuleInput } from "./schema.ts";
 
 export type FailMode = "closed" | "open";
 
@@ -42,107 +41,93 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 	const errors: string[] = [];
 	const origin = parseOrigin(vars.ORIGIN, errors);
 
-	const parsed = LimitsInput.safeParse(vars.LIMITS ?? {});
-	if (!parsed.success) {
-		errors.push(...parsed.error.issues.flatMap((issue) => formatIssue(issue, vars.LIMITS)));
+	const outer = LimitsInput.safeParse(vars.LIMITS ?? {});
+	if (!outer.success) {
+		errors.push(...outer.error.issues.flatMap((issue) => formatIssue(issue, "LIMITS", vars.LIMITS)));
 		return { ok: false, errors };
 	}
-	const input = parsed.data;
 
-	const seen = new Map<string, number>();
+	checkUniqueNames(outer.data.routes, errors);
 	const routes: Route[] = [];
-	input.routes.forEach((rule, i) => {
+	outer.data.routes.forEach((raw, i) => {
 		const at = `LIMITS.routes[${i}]`;
-		if (rule.name === DEFAULT_ROUTE_NAME) {
-			errors.push(`${at}.name: got "${rule.name}", expected a name other than "${DEFAULT_ROUTE_NAME}" (reserved for LIMITS.default)`);
+		const rule = RouteRuleInput.safeParse(raw);
+		if (!rule.success) {
+			errors.push(...rule.error.issues.flatMap((issue) => formatIssue(issue, at, raw)));
+			return;
 		}
-		const first = seen.get(rule.name);
-		if (first !== undefined) {
-			errors.push(`${at}.name: got "${rule.name}", expected a unique name (LIMITS.routes[${first}] has it too)`);
-		} else {
-			seen.set(rule.name, i);
-		}
-		const pattern = compilePattern(rule, at, errors);
-		const timing = resolveTiming(rule, at, errors);
-		if (pattern && timing) {
-			routes.push({
-				name: rule.name,
-				limit: rule.limit,
-				...timing,
-				failMode: rule.failMode ?? DEFAULTS.failMode,
-				pattern,
-				methods: rule.methods ? new Set(rule.methods) : null,
-			});
-		}
+		const timing = resolveTiming(rule.data, at, errors);
+		if (!timing) return;
+		const { name, limit, path, host, methods, failMode } = rule.data;
+		routes.push({
+			name,
+			limit,
+			...timing,
+			failMode: failMode ?? DEFAULTS.failMode,
+			pattern: new URLPattern({ pathname: path, hostname: host ?? "*" }),
+			methods: methods ? new Set(methods) : null,
+		});
 	});
 
-	const d = input.default;
-	const defaultTiming = resolveTiming(d, "LIMITS.default", errors);
-	const fallback: Route | null =
-		d.limit === "unlimited" || !defaultTiming
-			? null
-			: {
-					name: DEFAULT_ROUTE_NAME,
-					limit: d.limit,
-					...defaultTiming,
-					failMode: d.failMode ?? DEFAULTS.failMode,
-					pattern: null,
-					methods: null,
-				};
-
+	const fallback = parseDefault(outer.data.default, errors);
 	if (errors.length > 0) return { ok: false, errors };
 	return { ok: true, config: { origin, routes, fallback } };
 }
 
+function parseDefault(raw: unknown, errors: string[]): Route | null {
+	const parsed = DefaultRouteInput.safeParse(raw);
+	if (!parsed.success) {
+		errors.push(...parsed.error.issues.flatMap((issue) => formatIssue(issue, "LIMITS.default", raw)));
+		return null;
+	}
+	const timing = resolveTiming(parsed.data, "LIMITS.default", errors);
+	const { limit, failMode } = parsed.data;
+	if (limit === "unlimited" || !timing) return null;
+	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, failMode: failMode ?? DEFAULTS.failMode, pattern: null, methods: null };
+}
+
+/** Names decide Durable Objects: two routes sharing one would share one count. */
+function checkUniqueNames(routes: readonly unknown[], errors: string[]): void {
+	const seen = new Map<string, number>();
+	routes.forEach((raw, i) => {
+		const name = (raw as { name?: unknown } | null)?.name;
+		if (typeof name !== "string") return;
+		const at = `LIMITS.routes[${i}].name`;
+		if (name === DEFAULT_ROUTE_NAME) {
+			errors.push(`${at}: got "${name}", expected a name other than "${DEFAULT_ROUTE_NAME}" (reserved for LIMITS.default)`);
+		}
+		const first = seen.get(name);
+		if (first === undefined) seen.set(name, i);
+		else errors.push(`${at}: got "${name}", expected a unique name (LIMITS.routes[${first}] has it too)`);
+	});
+}
+
 function parseOrigin(value: unknown, errors: string[]): URL | null {
 	if (value === undefined || value === "") return null;
-	const expected = 'expected an http(s) URL with no path, query or fragment, e.g. "https://origin.example.com"';
-	if (typeof value !== "string") {
-		errors.push(`ORIGIN: got ${show(value)}, ${expected}`);
-		return null;
-	}
-	let url: URL;
-	try {
-		url = new URL(value);
-	} catch {
-		errors.push(`ORIGIN: got ${show(value)}, ${expected}`);
-		return null;
-	}
-	const plain = url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
-	if ((url.protocol !== "http:" && url.protocol !== "https:") || !plain) {
-		errors.push(`ORIGIN: got ${show(value)}, ${expected}`);
+	const problem = `ORIGIN: got ${show(value)}, expected an http(s) URL with no path, query or fragment, e.g. "https://origin.example.com"`;
+	const url = typeof value === "string" && URL.canParse(value) ? new URL(value) : null;
+	const plain = url !== null && url.pathname === "/" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
+	if (!url || !plain || (url.protocol !== "http:" && url.protocol !== "https:")) {
+		errors.push(problem);
 		return null;
 	}
 	return url;
 }
 
-function compilePattern(rule: RouteRuleInput, at: string, errors: string[]): URLPattern | null {
-	let ok = true;
-	if (!rule.path.startsWith("/")) {
-		errors.push(`${at}.path: got ${show(rule.path)}, expected a URL path pattern starting with "/", e.g. "/api/*"`);
-		ok = false;
-	}
-	let pattern: URLPattern | null = null;
-	if (ok) {
-		try {
-			pattern = new URLPattern({ pathname: rule.path, hostname: rule.host ?? "*" });
-		} catch (e) {
-			const field = rule.host === undefined ? "path" : "path/host";
-			const value = rule.host === undefined ? show(rule.path) : `${show(rule.path)} / ${show(rule.host)}`;
-			errors.push(`${at}.${field}: got ${value}, expected a valid URLPattern (${(e as Error).message})`);
-		}
-	}
-	return pattern;
-}
-
 type Timing = { originTimeoutMs: number; maxHoldMs: number };
 
-function resolveTiming(rule: { originTimeoutMs?: number | undefined; maxHoldMs?: number | undefined }, at: string, errors: string[]): Timing | null {
+/** The lease must outlive the exchange's deadline, or a permit could be handed out twice. */
+function resolveTiming(
+	rule: { originTimeoutMs?: number | undefined; maxHoldMs?: number | undefined },
+	at: string,
+	errors: string[],
+): Timing | null {
 	const originTimeoutMs = rule.originTimeoutMs ?? DEFAULTS.originTimeoutMs;
 	const maxHoldMs = rule.maxHoldMs ?? originTimeoutMs + DEFAULTS.leaseMarginMs;
-	if (maxHoldMs < originTimeoutMs + DEFAULTS.minLeaseMarginMs) {
+	const least = originTimeoutMs + DEFAULTS.minLeaseMarginMs;
+	if (maxHoldMs < least) {
 		errors.push(
-			`${at}.maxHoldMs: got ${maxHoldMs}, expected at least originTimeoutMs + ${DEFAULTS.minLeaseMarginMs} = ${originTimeoutMs + DEFAULTS.minLeaseMarginMs}` +
+			`${at}.maxHoldMs: got ${maxHoldMs}, expected at least originTimeoutMs + ${DEFAULTS.minLeaseMarginMs} = ${least}` +
 				" (a lease must outlive the request's deadline, or a permit could be handed out twice)",
 		);
 		return null;
@@ -150,13 +135,12 @@ function resolveTiming(rule: { originTimeoutMs?: number | undefined; maxHoldMs?:
 	return { originTimeoutMs, maxHoldMs };
 }
 
-function formatIssue(issue: z.core.$ZodIssue, root: unknown): string[] {
-	const path = ["LIMITS", ...issue.path].reduce<string>(
-		(acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${String(key)}`),
-		"",
-	).slice(1);
+function formatIssue(issue: z.core.$ZodIssue, at: string, root: unknown): string[] {
+	const path = issue.path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${String(key)}`), at);
 	if (issue.code === "unrecognized_keys") {
-		return issue.keys.map((key) => `${path}.${key}: unknown setting, expected one of the documented settings (README, "Configuration reference")`);
+		return issue.keys.map(
+			(key) => `${path}.${key}: unknown setting, expected one of the documented settings (README, "Configuration reference")`,
+		);
 	}
 	return [`${path}: got ${show(valueAt(root, issue.path))}, ${issue.message}`];
 }

@@ -25,6 +25,29 @@ const millis = z
 	.int({ error: "expected a whole number of milliseconds >= 1" })
 	.min(1, { error: "expected a whole number of milliseconds >= 1" });
 
+/** A URLPattern's complaint about `init`, or null when it compiles. */
+function patternError(init: URLPatternInit): string | null {
+	try {
+		new URLPattern(init);
+		return null;
+	} catch (error) {
+		return (error as Error).message;
+	}
+}
+
+const path = z
+	.string({ error: 'expected a URL path pattern starting with "/", e.g. "/api/*"' })
+	.refine((p) => p.startsWith("/"), { error: 'expected a URL path pattern starting with "/", e.g. "/api/*"' })
+	.superRefine((value, ctx) => {
+		const error = value.startsWith("/") ? patternError({ pathname: value }) : null;
+		if (error) ctx.addIssue({ code: "custom", message: `expected a valid URLPattern path (${error})` });
+	});
+
+const host = z.string({ error: 'expected a host name pattern, e.g. "api.example.com" or "*.example.com"' }).superRefine((value, ctx) => {
+	const error = patternError({ hostname: value });
+	if (error) ctx.addIssue({ code: "custom", message: `expected a valid URLPattern host name (${error})` });
+});
+
 /** Settings every route has, including the default route. */
 const routeSettings = {
 	originTimeoutMs: millis.optional(),
@@ -37,14 +60,14 @@ export const RouteRuleInput = z.strictObject(
 		name: z.string({ error: "expected a string" }).regex(NAME, {
 			error: "expected 1-63 letters, digits, '-' or '_', starting with a letter or digit",
 		}),
-		path: z.string({ error: 'expected a URL path pattern starting with "/", e.g. "/api/*"' }),
+		path,
 		methods: z
 			.array(z.string().regex(METHOD, { error: 'expected an upper-case HTTP method, e.g. "GET"' }), {
 				error: 'expected a list of HTTP methods, e.g. ["GET", "HEAD"]',
 			})
 			.min(1, { error: "expected at least one method (leave the field out to match every method)" })
 			.optional(),
-		host: z.string({ error: 'expected a host name pattern, e.g. "api.example.com" or "*.example.com"' }).optional(),
+		host: host.optional(),
 		limit,
 		...routeSettings,
 	},
@@ -59,13 +82,14 @@ export const DefaultRouteInput = z.strictObject(
 	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table of route settings") },
 );
 
+/** The outer table only: each route is parsed on its own, so one bad route hides no other problem. */
 export const LimitsInput = z.strictObject(
 	{
-		routes: z.array(RouteRuleInput, { error: "expected a list of route tables ([[vars.LIMITS.routes]])" }).default([]),
-		default: DefaultRouteInput.default({ limit: "unlimited" }),
+		routes: z.array(z.unknown(), { error: "expected a list of route tables ([[vars.LIMITS.routes]])" }).default([]),
+		default: z.unknown().default({ limit: "unlimited" }),
 	},
 	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table ([vars.LIMITS])") },
 );
 
 export type RouteRuleInput = z.infer<typeof RouteRuleInput>;
-export type LimitsInput = z.infer<typeof LimitsInput>;
+export type DefaultRouteInput = z.infer<typeof DefaultRouteInput>;

@@ -1,7 +1,7 @@
 // Middleware: parse and validate the config once per isolate; refuse everything while it is invalid.
 import { createMiddleware } from "hono/factory";
-import { parseConfig } from "../config/parse.ts";
 import type { ParseResult } from "../config/parse.ts";
+import { parseConfig } from "../config/parse.ts";
 import { log } from "../log.ts";
 import { configInvalid } from "../responses/refusal.ts";
 import type { Bindings, GateEnv } from "./types.ts";

@@ -2,8 +2,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../log.ts";
 import { SqlLeaseStore } from "./lease-store.ts";
-import { LeaseTable } from "./lease-table.ts";
 import type { AcquireRequest, AcquireResult, GaugeCounters } from "./lease-table.ts";
+import { LeaseTable } from "./lease-table.ts";
 
 /** The reaper runs at most this often, however many leases expire. */
 const REAP_INTERVAL_MS = 1_000;

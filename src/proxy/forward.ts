@@ -25,8 +25,8 @@ export function endToEndHeaders(headers: Headers): Headers {
 }
 
 export function hasPassedThisGate(request: Request): boolean {
-	const via = request.headers.get("via");
-	return via !== null && via.split(",").some((hop) => hop.trim().split(/\s+/)[1] === VIA_PSEUDONYM);
+	const hops = request.headers.get("via")?.split(",") ?? [];
+	return hops.some((hop) => hop.trim().split(/\s+/)[1] === VIA_PSEUDONYM);
 }
 
 /**

@@ -1,10 +1,10 @@
 // The seed's experiment on the real local runtime (wrangler's workerd) with a real origin on 127.0.0.1.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startGate } from "../../dev/gate.ts";
 import type { LocalGate } from "../../dev/gate.ts";
+import { startGate } from "../../dev/gate.ts";
 import { runLoad } from "../../dev/load.ts";
-import { startOrigin } from "../../dev/origin.ts";
 import type { Origin } from "../../dev/origin.ts";
+import { startOrigin } from "../../dev/origin.ts";
 
 /**
  * The seed's own 2 s origin. All 160 refusals must land before the first permit frees; wrangler's

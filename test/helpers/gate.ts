@@ -2,10 +2,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { TAG_HEADER } from "../../dev/origin.ts";
 import type { OriginStats } from "../../dev/origin.ts";
-import worker from "../../src/index.ts";
+import { TAG_HEADER } from "../../dev/origin.ts";
 import type { GaugeStatus } from "../../src/gauge/durable-object.ts";
+import worker from "../../src/index.ts";
 
 export type Limits = Record<string, unknown>;
 

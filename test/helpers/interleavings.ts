@@ -3,11 +3,7 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import type { LeaseTable } from "../../src/gauge/lease-table.ts";
 
-export type Op =
-	| { kind: "acquire"; id: number }
-	| { kind: "release"; id: number }
-	| { kind: "advance"; ms: number }
-	| { kind: "restart" };
+export type Op = { kind: "acquire"; id: number } | { kind: "release"; id: number } | { kind: "advance"; ms: number } | { kind: "restart" };
 
 export const HOLD_MS = 1_000;
 
