@@ -5,6 +5,8 @@ export interface LocalGate {
 	readonly url: string;
 	/** Live (unexpired, unreleased) leases in a route's Durable Object, read from its SQLite storage. */
 	inFlight(route: string): Promise<number>;
+	/** Evicts a route's Durable Object: its memory is lost, its storage kept (as in a reset or deploy). */
+	evict(route: string): Promise<void>;
 	close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startGate(options: LocalGateOptions = {}): Promise<LocalGa
 			}[];
 			return rows[0]?.n ?? 0;
 		},
+		evict: (route) => server.getWorker().evictDurableObject("GAUGE", { name: `route:${route}` }),
 		close: () => server.close(),
 	};
 }

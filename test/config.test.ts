@@ -43,7 +43,7 @@ describe("parseConfig: valid configs", () => {
 	});
 
 	it("treats missing LIMITS as no gated routes, everything passing through", () => {
-		expect(valid({})).toEqual({ origin: null, routes: [], fallback: null });
+		expect(valid({})).toEqual({ origin: null, adminPrefix: "/__gauge", routes: [], fallback: null });
 	});
 
 	it("accepts a limited default route", () => {
@@ -101,6 +101,10 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 		expect(errors).toEqual([
 			`ORIGIN: got ${JSON.stringify(origin)}, expected an http(s) URL with no path, query or fragment, e.g. "https://origin.example.com"`,
 		]);
+	});
+
+	it.each(["__gauge", "/__gauge/", "/a b", 7])("rejects ADMIN_PREFIX %j", (prefix) => {
+		expect(errorsOf({ ADMIN_PREFIX: prefix })[0]).toMatch(/^ADMIN_PREFIX: got .*, expected a path of one or more segments/);
 	});
 
 	it("rejects a bad default limit", () => {

@@ -20,6 +20,8 @@ export interface Route {
 export interface GateConfig {
 	/** Where admitted requests go; null forwards to the request's own URL (zone routes). */
 	readonly origin: URL | null;
+	/** Path prefix of the admin surface; never proxied. */
+	readonly adminPrefix: string;
 	/** Checked in order, first match wins. */
 	readonly routes: readonly Route[];
 	/** The default route for unmatched requests; null passes them through ungated. */
@@ -32,14 +34,17 @@ export type ParseResult = { ok: true; config: GateConfig } | { ok: false; errors
 export interface ConfigVars {
 	readonly LIMITS?: unknown;
 	readonly ORIGIN?: unknown;
+	readonly ADMIN_PREFIX?: unknown;
 }
 
 export const DEFAULT_ROUTE_NAME = "default";
+export const DEFAULT_ADMIN_PREFIX = "/__gauge";
 
 /** Parses and validates the gate's vars. Never throws; errors name the field, the value and what was expected. */
 export function parseConfig(vars: ConfigVars): ParseResult {
 	const errors: string[] = [];
 	const origin = parseOrigin(vars.ORIGIN, errors);
+	const adminPrefix = parseAdminPrefix(vars.ADMIN_PREFIX, errors);
 
 	const outer = LimitsInput.safeParse(vars.LIMITS ?? {});
 	if (!outer.success) {
@@ -71,7 +76,7 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 
 	const fallback = parseDefault(outer.data.default, errors);
 	if (errors.length > 0) return { ok: false, errors };
-	return { ok: true, config: { origin, routes, fallback } };
+	return { ok: true, config: { origin, adminPrefix, routes, fallback } };
 }
 
 function parseDefault(raw: unknown, errors: string[]): Route | null {
@@ -112,6 +117,15 @@ function parseOrigin(value: unknown, errors: string[]): URL | null {
 		return null;
 	}
 	return url;
+}
+
+function parseAdminPrefix(value: unknown, errors: string[]): string {
+	if (value === undefined || value === "") return DEFAULT_ADMIN_PREFIX;
+	if (typeof value !== "string" || !/^(\/[A-Za-z0-9._~-]+)+$/.test(value)) {
+		errors.push(`ADMIN_PREFIX: got ${show(value)}, expected a path of one or more segments with no trailing slash, e.g. "${DEFAULT_ADMIN_PREFIX}"`);
+		return DEFAULT_ADMIN_PREFIX;
+	}
+	return value;
 }
 
 type Timing = { originTimeoutMs: number; maxHoldMs: number };

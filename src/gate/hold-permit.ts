@@ -43,5 +43,9 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 	const failure = c.error ? "worker-error" : c.var.upstreamFailure;
 	if (failure) await permit.release(failure);
 	else if (!c.res.body) await permit.release("no-body");
-	else c.res = new Response(holdUntilDelivered(c.res.body, permit, deadline, deliveredLength(c.res.headers)), c.res);
+	else {
+		const held = holdUntilDelivered(c.res.body, permit, deadline, deliveredLength(c.res.headers));
+		c.executionCtx.waitUntil(held.done);
+		c.res = new Response(held.body, c.res);
+	}
 });

@@ -7,6 +7,9 @@ export interface Bindings {
 	readonly GAUGE: DurableObjectNamespace<Gauge>;
 	readonly LIMITS?: unknown;
 	readonly ORIGIN?: unknown;
+	readonly ADMIN_PREFIX?: unknown;
+	/** Bearer token for the admin surface (a secret); unset turns the surface off. */
+	readonly ADMIN_TOKEN?: string;
 }
 
 export interface Variables {

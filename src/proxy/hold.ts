@@ -1,5 +1,13 @@
-// Holds a permit until the response body is completely delivered, and gives it back on every other ending.
+// Holds a permit until the response body has been completely delivered, and gives it back on every other ending.
 import type { Permit, ReleaseReason } from "../gauge/permit.ts";
+
+/**
+ * How much of a body the gate reads ahead of the client. A response that fits is read to its end as
+ * fast as the origin sends it, so its permit comes back when the origin is done even if the client
+ * stalls or vanishes without the runtime cancelling the body (workerd #6832). Larger bodies move at
+ * the client's pace, with this much buffered.
+ */
+export const READ_AHEAD_BYTES = 64 * 1024;
 
 /** Why an exchange's signal aborted: the client went away, or the route's deadline passed. */
 export function abortReason(signal: AbortSignal): ReleaseReason {
@@ -17,63 +25,59 @@ export function deliveredLength(headers: Headers): number | null {
 	return length !== null && /^\d+$/.test(length) ? Number(length) : null;
 }
 
+export interface HeldBody {
+	readonly body: ReadableStream<Uint8Array>;
+	/** Settles when the origin body has been read to its end, or failed, or was cut off. Hand it to waitUntil. */
+	readonly done: Promise<void>;
+}
+
 /**
- * Wraps an origin body so the permit is released when the body has been completely handed on, and
- * before the client can see that it has: before the last chunk when the length is known (the client
- * stops reading at Content-Length), before the close otherwise. So a client that sends its next request
- * at once finds the permit free, as with the seed's Go gauge. Also released when the client cancels,
- * when the origin's stream fails, or when `signal` aborts (deadline or disconnect). A body cut off by
- * the signal ends in an error, never in a clean but truncated close.
+ * Pipes an origin body to the client, releasing the permit once, on whichever comes first:
+ * - the body is completely handed on: before its last chunk when the length is known (a client stops
+ *   reading at Content-Length), before the close otherwise; so a client that sends its next request at
+ *   once finds the permit free, as with the seed's Go gauge;
+ * - the client cancels; the origin's body fails; `signal` aborts (deadline or client disconnect).
+ * A body cut off by the signal ends in an error, never in a clean but truncated close.
  */
 export function holdUntilDelivered(
 	body: ReadableStream<Uint8Array>,
 	permit: Permit,
 	signal: AbortSignal,
 	length: number | null = null,
-): ReadableStream<Uint8Array> {
-	const reader = body.getReader();
+): HeldBody {
 	let remaining = length;
-	const onAbort = (): void => {
-		void permit.release(abortReason(signal));
-		reader.cancel(signal.reason).catch(() => undefined);
-	};
-	if (signal.aborted) onAbort();
-	else signal.addEventListener("abort", onAbort, { once: true });
-
-	return new ReadableStream<Uint8Array>(
+	let clientCancelled = false;
+	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>(
 		{
-			async pull(controller) {
-				let chunk: ReadableStreamReadResult<Uint8Array>;
-				try {
-					chunk = await reader.read();
-				} catch (error) {
-					signal.removeEventListener("abort", onAbort);
-					await permit.release(signal.aborted ? abortReason(signal) : "origin-error");
-					controller.error(error);
-					return;
-				}
-				if (signal.aborted) {
-					controller.error(signal.reason);
-					return;
-				}
-				if (chunk.done) {
-					signal.removeEventListener("abort", onAbort);
-					await permit.release("delivered");
-					controller.close();
-					return;
-				}
+			start(controller) {
+				// Cutting the stream here, rather than through pipeTo's signal, errors both sides at once.
+				const cut = (): void => controller.error(signal.reason);
+				if (signal.aborted) cut();
+				else signal.addEventListener("abort", cut, { once: true });
+			},
+			async transform(chunk, controller) {
 				if (remaining !== null) {
-					remaining -= chunk.value.byteLength;
+					remaining -= chunk.byteLength;
 					if (remaining <= 0) await permit.release("delivered");
 				}
-				controller.enqueue(chunk.value);
+				controller.enqueue(chunk);
 			},
-			async cancel(reason) {
-				signal.removeEventListener("abort", onAbort);
-				await permit.release("client-cancelled");
-				await reader.cancel(reason).catch(() => undefined);
+			async flush() {
+				await permit.release("delivered");
+			},
+			cancel() {
+				clientCancelled = true;
 			},
 		},
-		{ highWaterMark: 0 },
+		undefined,
+		new ByteLengthQueuingStrategy({ highWaterMark: READ_AHEAD_BYTES }),
 	);
+	// Whichever side fails first, the pipe errors or cancels the other. However the pipe ends, the origin
+	// body is finished with, so the permit goes back (a no-op when flush already gave it back). workerd
+	// ends the pipe without an error when the client cancels, so both branches release.
+	const done = body.pipeTo(writable).then(
+		() => permit.release("client-cancelled"),
+		() => permit.release(signal.aborted ? abortReason(signal) : clientCancelled ? "client-cancelled" : "origin-error"),
+	);
+	return { body: readable, done };
 }
