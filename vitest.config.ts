@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
 	test: {
+		reporters: ["default", "./test/helpers/summary-reporter.ts"],
 		projects: [
 			{
 				// Unit and integration tests, inside workerd with the real Durable Object.
@@ -17,6 +18,7 @@ export default defineConfig({
 					include: ["test/**/*.test.ts"],
 					exclude: ["test/e2e/**"],
 					globalSetup: ["test/helpers/global-setup.ts"],
+					sequence: { groupOrder: 0 },
 				},
 			},
 			{
@@ -28,6 +30,8 @@ export default defineConfig({
 					testTimeout: 120_000,
 					hookTimeout: 60_000,
 					fileParallelism: false,
+					// After the workers project, so load tests do not share the two cores with it.
+					sequence: { groupOrder: 1 },
 				},
 			},
 		],

@@ -1,13 +1,28 @@
 // Starts the gate on wrangler's local runtime (workerd, as `wrangler dev` runs it) with a config of the caller's.
-import { createTestHarness } from "wrangler";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { unstable_startWorker } from "wrangler";
 
 export interface LocalGate {
 	readonly url: string;
-	/** Live (unexpired, unreleased) leases in a route's Durable Object, read from its SQLite storage. */
+	/** The admin status of a route (GET /__gauge/status). */
+	status(route: string): Promise<RouteStatus>;
+	/** Live (unexpired, unreleased) leases in a route's Durable Object. */
 	inFlight(route: string): Promise<number>;
-	/** Evicts a route's Durable Object: its memory is lost, its storage kept (as in a reset or deploy). */
-	evict(route: string): Promise<void>;
+	/**
+	 * Reloads the Worker as a deploy would: isolates and Durable Objects restart (their memory and the
+	 * requests they were serving are lost); Durable Object storage is kept.
+	 */
+	reload(): Promise<void>;
 	close(): Promise<void>;
+}
+
+export interface RouteStatus {
+	name: string;
+	limit: number;
+	inFlight: number;
+	counters: Record<string, number>;
 }
 
 export interface LocalGateOptions {
@@ -19,23 +34,47 @@ export interface LocalGateOptions {
 	configPath?: string;
 }
 
+/** The admin token the local gate is started with. */
+export const LOCAL_ADMIN_TOKEN = "local-test-token";
+
 export async function startGate(options: LocalGateOptions = {}): Promise<LocalGate> {
-	// A JSON round trip gives the harness the plain JSON values its vars take.
-	const vars = JSON.parse(JSON.stringify({ LIMITS: options.limits, ORIGIN: options.origin }));
-	const server = createTestHarness({
-		workers: [{ configPath: options.configPath ?? "wrangler.toml", vars }],
+	const persist = await mkdtemp(join(tmpdir(), "pressure-gauge-"));
+	const bindings: Record<string, { type: "json"; value: unknown } | { type: "plain_text" | "secret_text"; value: string }> = {
+		ADMIN_TOKEN: { type: "secret_text", value: LOCAL_ADMIN_TOKEN },
+	};
+	if (options.limits !== undefined) bindings.LIMITS = { type: "json", value: options.limits };
+	if (options.origin !== undefined) bindings.ORIGIN = { type: "plain_text", value: options.origin };
+	let generation = 0;
+	const input = () => ({
+		config: options.configPath ?? "wrangler.toml",
+		bindings: { ...bindings, GENERATION: { type: "plain_text" as const, value: String(generation) } },
+		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false as const, watch: false, logLevel: "none" as const, persist },
 	});
-	const { url } = await server.listen();
+	// The input's binding types are wider in wrangler than in its published declarations.
+	const worker = await unstable_startWorker(input() as never);
+	await worker.ready;
+	const url = (await worker.url).origin;
+
+	const status = async (route: string): Promise<RouteStatus> => {
+		const res = await fetch(`${url}/__gauge/status`, { headers: { authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` } });
+		if (!res.ok) throw new Error(`status: ${res.status} ${await res.text()}`);
+		const { routes } = (await res.json()) as { routes: RouteStatus[] };
+		const found = routes.find((r) => r.name === route);
+		if (!found) throw new Error(`status: no route ${route} in ${JSON.stringify(routes)}`);
+		return found;
+	};
 	return {
-		url: url.origin,
-		async inFlight(route) {
-			const sql = await server.getWorker().getDurableObjectStorage("GAUGE", { name: `route:${route}` });
-			const rows = (await sql.exec("SELECT COUNT(*) AS n FROM leases WHERE released = 0 AND expires_at > ?", Date.now())) as {
-				n: number;
-			}[];
-			return rows[0]?.n ?? 0;
+		url,
+		status,
+		inFlight: async (route) => (await status(route)).inFlight,
+		async reload() {
+			generation++;
+			await worker.setConfig(input() as never);
+			await worker.ready;
 		},
-		evict: (route) => server.getWorker().evictDurableObject("GAUGE", { name: `route:${route}` }),
-		close: () => server.close(),
+		async close() {
+			await worker.dispose();
+			await rm(persist, { recursive: true, force: true });
+		},
 	};
 }

@@ -2,9 +2,9 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
-import { gaugeFor } from "../gauge/permit.ts";
 import { loadConfig } from "../gate/load-config.ts";
 import type { GateEnv } from "../gate/types.ts";
+import { gaugeFor } from "../gauge/permit.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
 
 const admin = new Hono<GateEnv>();

@@ -122,7 +122,9 @@ function parseOrigin(value: unknown, errors: string[]): URL | null {
 function parseAdminPrefix(value: unknown, errors: string[]): string {
 	if (value === undefined || value === "") return DEFAULT_ADMIN_PREFIX;
 	if (typeof value !== "string" || !/^(\/[A-Za-z0-9._~-]+)+$/.test(value)) {
-		errors.push(`ADMIN_PREFIX: got ${show(value)}, expected a path of one or more segments with no trailing slash, e.g. "${DEFAULT_ADMIN_PREFIX}"`);
+		errors.push(
+			`ADMIN_PREFIX: got ${show(value)}, expected a path of one or more segments with no trailing slash, e.g. "${DEFAULT_ADMIN_PREFIX}"`,
+		);
 		return DEFAULT_ADMIN_PREFIX;
 	}
 	return value;

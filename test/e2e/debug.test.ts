@@ -1,6 +1,7 @@
 import { it } from "vitest";
 import { unstable_startWorker } from "wrangler";
 import { startOrigin } from "../../dev/origin.ts";
+
 it("debug", async () => {
 	const origin = await startOrigin();
 	const worker = await unstable_startWorker({
@@ -15,20 +16,31 @@ it("debug", async () => {
 	const url = (await worker.url).origin;
 	console.log("url", url);
 	for (const path of ["/reset", "/work?delay=0", "/status/204"]) {
-		const res = await fetch(`${url}${path}`); console.log(path, res.status, await res.text());
+		const res = await fetch(`${url}${path}`);
+		console.log(path, res.status, await res.text());
 	}
-	const t = Date.now(); const r = await fetch(`${url}/hang`); console.log("hang", r.status, Date.now() - t, "origin", origin.stats());
-	await new Promise(r => setTimeout(r, 200)); console.log("after hang origin", origin.stats());
+	const t = Date.now();
+	const r = await fetch(`${url}/hang`);
+	console.log("hang", r.status, Date.now() - t, "origin", origin.stats());
+	await new Promise((r) => setTimeout(r, 200));
+	console.log("after hang origin", origin.stats());
 	origin.reset();
-	await Promise.all(Array.from({ length: 40 }, async () => {
-		for (let i = 0; i < 10; i++) {
-			const client = new AbortController();
-			setTimeout(() => client.abort(), 50);
-			try { const r = await fetch(`${url}/work?delay=300`, { signal: client.signal }); await r.arrayBuffer(); } catch {}
-		}
-	}));
-	await new Promise(r => setTimeout(r, 400));
+	await Promise.all(
+		Array.from({ length: 40 }, async () => {
+			for (let i = 0; i < 10; i++) {
+				const client = new AbortController();
+				setTimeout(() => client.abort(), 50);
+				try {
+					const r = await fetch(`${url}/work?delay=300`, { signal: client.signal });
+					await r.arrayBuffer();
+				} catch {}
+			}
+		}),
+	);
+	await new Promise((r) => setTimeout(r, 400));
 	console.log("abort-at-origin only:", origin.stats());
-	const ok = await fetch(`${url}/work?delay=0`); console.log("after aborts", ok.status);
-	await worker.dispose(); await origin.close();
+	const ok = await fetch(`${url}/work?delay=0`);
+	console.log("after aborts", ok.status);
+	await worker.dispose();
+	await origin.close();
 }, 120000);

@@ -1,10 +1,11 @@
 // Faults end to end: a mixed run of clients that abort, an origin that errors, hangs and streams slowly,
-// and Durable Object evictions mid-run. The origin never sees more than the limit, and every permit comes back.
+// and two reloads mid-run (as a deploy: isolates and Durable Objects restart, the requests they served die).
+// The origin never sees more than the limit, and every permit comes back.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startGate } from "../../dev/gate.ts";
 import type { LocalGate } from "../../dev/gate.ts";
-import { startOrigin } from "../../dev/origin.ts";
+import { startGate } from "../../dev/gate.ts";
 import type { Origin } from "../../dev/origin.ts";
+import { startOrigin } from "../../dev/origin.ts";
 
 const LIMIT = 8;
 const ORIGIN_TIMEOUT_MS = 1_000;
@@ -97,16 +98,16 @@ afterAll(async () => {
 it(`${REQUESTS} mixed faulty requests: origin peak <= ${LIMIT}, every permit back`, async () => {
 	const seen = new Map<string, number>();
 	let next = 0;
-	let evictions = 0;
+	let reloads = 0;
 	const start = Date.now();
 	await Promise.all(
 		Array.from({ length: CONCURRENCY }, async () => {
 			for (let i = next++; i < REQUESTS; i = next++) {
 				const kind = mix[(i * 7) % mix.length] as Kind;
-				// A Durable Object reset in the middle of the run: in-memory state gone, leases kept.
+				// A reset in the middle of the run: memory gone, requests in flight killed, leases kept.
 				if (i === REQUESTS / 3 || i === (2 * REQUESTS) / 3) {
-					evictions++;
-					await gate.evict("faults").catch(() => undefined);
+					reloads++;
+					await gate.reload();
 				}
 				const outcome = await kinds[kind](gate.url).catch((e: Error) => `error:${e.name}`);
 				const key = `${kind} ${outcome}`;
@@ -126,7 +127,7 @@ it(`${REQUESTS} mixed faulty requests: origin peak <= ${LIMIT}, every permit bac
 	const settleMs = Date.now() - settleStart;
 	const stats = origin.stats();
 	console.log(
-		`faults e2e: ${REQUESTS} requests in ${loadMs} ms, ${evictions} evictions; in flight back to ${inFlight} after ${settleMs} ms; origin ${JSON.stringify(stats)}\n` +
+		`faults e2e: ${REQUESTS} requests in ${loadMs} ms, ${reloads} reloads; in flight back to ${inFlight} after ${settleMs} ms; origin ${JSON.stringify(stats)}\n` +
 			[...seen.entries()]
 				.sort()
 				.map(([k, n]) => `  ${k}: ${n}`)
@@ -138,5 +139,7 @@ it(`${REQUESTS} mixed faulty requests: origin peak <= ${LIMIT}, every permit bac
 	expect(inFlight).toBe(0);
 	expect(settleMs).toBeLessThanOrEqual(MAX_HOLD_MS + 1_000);
 	expect([...seen.values()].reduce((a, b) => a + b)).toBe(REQUESTS);
-	expect([...seen.keys()].filter((k) => k.includes("error:"))).toEqual([]);
+	// Only requests in flight when the Worker reloaded may die with a network error.
+	const killed = [...seen.entries()].filter(([k]) => k.includes("error:")).reduce((n, [, c]) => n + c, 0);
+	expect(killed).toBeLessThanOrEqual(reloads * CONCURRENCY);
 });
