@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { isolateCounters } from "../src/gate/isolate-counters.ts";
 import { gate } from "./helpers/gate.ts";
 
 /** A GAUGE binding whose object cannot answer, recording the best-effort releases sent to it. */
@@ -38,6 +39,8 @@ describe("when the Durable Object cannot answer", () => {
 		expect(res.status).toBe(200);
 		expect(await res.text()).toBe("done");
 		expect((await g.origin()).total).toBe(1);
+		const [route] = g.routeNames();
+		expect(isolateCounters(route ?? "")).toEqual({ gaugeErrors: 1, failOpen: 1 });
 	});
 
 	it("never retries an overloaded object, not even with a release", async () => {

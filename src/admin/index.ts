@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
+import { isolateCounters } from "../gate/isolate-counters.ts";
 import { loadConfig } from "../gate/load-config.ts";
 import type { GateEnv } from "../gate/types.ts";
 import { gaugeFor } from "../gauge/permit.ts";
@@ -10,12 +11,17 @@ import { isAuthorized, unauthorized } from "./auth.ts";
 const admin = new Hono<GateEnv>();
 admin.use(loadConfig);
 
-/** Per route: the configured limit and the gauge's live view. */
+/** Per route: the configured limit, the gauge's live view, and what this isolate saw of the gauge failing. */
 admin.get("/status", async function status(c) {
 	const { routes, fallback } = c.var.config;
 	const all: Route[] = fallback ? [...routes, fallback] : [...routes];
 	const gauges = await Promise.all(
-		all.map(async (route) => ({ name: route.name, limit: route.limit, ...(await gaugeFor(c.env.GAUGE, route).status()) })),
+		all.map(async (route) => ({
+			name: route.name,
+			limit: route.limit,
+			...(await gaugeFor(c.env.GAUGE, route).status()),
+			isolate: { ...isolateCounters(route.name) },
+		})),
 	);
 	return c.json({ routes: gauges });
 });

@@ -5,6 +5,7 @@ import { acquirePermit, gaugeFor } from "../gauge/permit.ts";
 import { logSampled } from "../log.ts";
 import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
 import { gaugeUnavailable, tooManyRequests } from "../responses/refusal.ts";
+import { isolateCounters } from "./isolate-counters.ts";
 import type { GateEnv } from "./types.ts";
 
 /** Retry-After on a fail-closed 503: the gauge is usually back within a second. */
@@ -25,7 +26,10 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 	const result = await acquirePermit(gaugeFor(c.env.GAUGE, route), route, (p) => c.executionCtx.waitUntil(p));
 	if (result.kind === "refused") return tooManyRequests(result.retryAfterMs);
 	if (result.kind === "unavailable") {
+		const counters = isolateCounters(route.name);
+		counters.gaugeErrors++;
 		if (route.failMode === "closed") return gaugeUnavailable(UNAVAILABLE_RETRY_MS);
+		counters.failOpen++;
 		logSampled("fail_open", route.name, { route: route.name });
 		c.set("deadline", deadlineFor(route, clientGone));
 		return next();

@@ -18,6 +18,8 @@ export interface Gate {
 	status(route: string): Promise<GaugeStatus>;
 	/** The origin's counters for the requests this gate sent. */
 	origin(): Promise<OriginStats>;
+	/** The route names as the Worker sees them (with this gate's suffix). */
+	routeNames(): string[];
 }
 
 let gates = 0;
@@ -47,6 +49,7 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
 		status(route) {
 			return env.GAUGE.getByName(`route:${route === "default" ? route : `${route}${suffix}`}`).status();
 		},
+		routeNames: () => routes?.map((r) => String(r.name)) ?? [],
 		async origin() {
 			const res = await fetch(`${originUrl}/__stats?tag=${tag}`);
 			return (await res.json()) as OriginStats;

@@ -1,0 +1,29 @@
+// The Worker's own failure after a permit was granted still gives the permit back.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { Hono } from "hono";
+import { expect, it } from "vitest";
+import { holdPermit } from "../src/gate/hold-permit.ts";
+import { loadConfig } from "../src/gate/load-config.ts";
+import { matchRoute } from "../src/gate/match-route.ts";
+import type { GateEnv } from "../src/gate/types.ts";
+
+it("releases the permit when the handler after holdPermit throws", async () => {
+	const app = new Hono<GateEnv>();
+	app.use(loadConfig, matchRoute, holdPermit);
+	app.all("*", () => {
+		throw new Error("boom");
+	});
+	app.onError((_error, c) => c.text("Internal error", 500));
+
+	const name = `worker-error-${crypto.randomUUID()}`;
+	const gateEnv = { ...env, LIMITS: { routes: [{ name, path: "/*", limit: 1 }] } };
+	for (let i = 0; i < 3; i++) {
+		const ctx = createExecutionContext();
+		const res = await app.fetch(new Request("http://gate.test/x"), gateEnv, ctx);
+		await waitOnExecutionContext(ctx);
+		// With a limit of 1, a leaked permit would turn the next attempt into a 429.
+		expect(res.status).toBe(500);
+	}
+	expect((await env.GAUGE.getByName(`route:${name}`).status()).inFlight).toBe(0);
+});
