@@ -5,7 +5,7 @@ import type { Route } from "../config/parse.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
 import { loadConfig } from "../gate/load-config.ts";
 import type { GateEnv } from "../gate/types.ts";
-import { gaugeFor } from "../gauge/permit.ts";
+import { routeGauge } from "../gate/partition.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
 
 const admin = new Hono<GateEnv>();
@@ -19,7 +19,7 @@ admin.get("/status", async function status(c) {
 		all.map(async (route) => ({
 			name: route.name,
 			limit: route.limit,
-			...(await gaugeFor(c.env.GAUGE, route).status()),
+			...(await c.env.GAUGE.getByName(routeGauge(route).objectName).status()),
 			isolate: { ...isolateCounters(route.name) },
 		})),
 	);

@@ -1,8 +1,26 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
 import type { z } from "zod";
 import { DEFAULTS, DefaultRouteInput, LimitsInput, RouteRuleInput } from "./schema.ts";
+import type { DefaultRouteInput as DefaultRouteData } from "./schema.ts";
 
 export type FailMode = "closed" | "open";
+
+/** Where a request's partition key comes from. */
+export type KeySource = { readonly kind: "ip" } | { readonly kind: "header" | "cookie"; readonly name: string };
+
+export interface PerKeyLimit {
+	readonly limit: number;
+	readonly by: KeySource;
+	/** "shared": keyless requests share one partition; "route-only": only the route's total applies to them. */
+	readonly missing: "shared" | "route-only";
+}
+
+export interface QueueSettings {
+	/** Waiters at most; one more is refused at once. */
+	readonly size: number;
+	/** How long a waiter waits for a permit before it is refused. */
+	readonly maxWaitMs: number;
+}
 
 /** One gated route, resolved: every default filled in, its pattern compiled. */
 export interface Route {
@@ -12,6 +30,12 @@ export interface Route {
 	readonly originTimeoutMs: number;
 	readonly maxHoldMs: number;
 	readonly failMode: FailMode;
+	readonly perKey: PerKeyLimit | null;
+	readonly queue: QueueSettings | null;
+	/** Count what would be refused, refuse nothing. */
+	readonly dryRun: boolean;
+	/** Which responses carry RateLimit-Policy / RateLimit. */
+	readonly rateLimitHeaders: "refusals" | "all" | "none";
 	/** Null for the default route, which matches whatever no rule matched. */
 	readonly pattern: URLPattern | null;
 	readonly methods: ReadonlySet<string> | null;
@@ -63,12 +87,12 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 		}
 		const timing = resolveTiming(rule.data, at, errors);
 		if (!timing) return;
-		const { name, limit, path, host, methods, failMode } = rule.data;
+		const { name, limit, path, host, methods } = rule.data;
 		routes.push({
 			name,
 			limit,
 			...timing,
-			failMode: failMode ?? DEFAULTS.failMode,
+			...resolveShaping(rule.data),
 			pattern: new URLPattern({ pathname: path, hostname: host ?? "*" }),
 			methods: methods ? new Set(methods) : null,
 		});
@@ -86,9 +110,30 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 		return null;
 	}
 	const timing = resolveTiming(parsed.data, "LIMITS.default", errors);
-	const { limit, failMode } = parsed.data;
+	const { limit } = parsed.data;
 	if (limit === "unlimited" || !timing) return null;
-	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, failMode: failMode ?? DEFAULTS.failMode, pattern: null, methods: null };
+	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.data), pattern: null, methods: null };
+}
+
+type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders">;
+
+/** Fills in the defaults of the settings that shape how a route admits and answers. */
+function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
+	const { perKey, queue } = rule;
+	return {
+		failMode: rule.failMode ?? DEFAULTS.failMode,
+		perKey: perKey ? { limit: perKey.limit, by: parseKeySource(perKey.by), missing: perKey.missing ?? DEFAULTS.missingKey } : null,
+		queue: queue ? { size: queue.size, maxWaitMs: queue.maxWaitMs } : null,
+		dryRun: rule.dryRun ?? DEFAULTS.dryRun,
+		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
+	};
+}
+
+/** "ip", "header:x-api-key" or "cookie:session" (already checked by the schema). */
+function parseKeySource(by: string): KeySource {
+	if (by === "ip") return { kind: "ip" };
+	const [kind, name] = by.split(":", 2) as ["header" | "cookie", string];
+	return { kind, name: kind === "header" ? name.toLowerCase() : name };
 }
 
 /** Names decide Durable Objects: two routes sharing one would share one count. */

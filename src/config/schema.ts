@@ -10,6 +10,10 @@ export const DEFAULTS = {
 	/** The smallest margin accepted between originTimeoutMs and maxHoldMs. */
 	minLeaseMarginMs: 1_000,
 	failMode: "closed",
+	/** Requests without a key share one partition, so dropping the key does not escape the limit. */
+	missingKey: "shared",
+	rateLimitHeaders: "refusals",
+	dryRun: false,
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -48,11 +52,40 @@ const host = z.string({ error: 'expected a host name pattern, e.g. "api.example.
 	if (error) ctx.addIssue({ code: "custom", message: `expected a valid URLPattern host name (${error})` });
 });
 
+const KEY_SOURCE = /^(ip|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[A-Za-z0-9!#$%&'*+.^_`|~-]+)$/;
+
+const table = (what: string) => ({
+	error: (issue: { code: string }) => (issue.code === "unrecognized_keys" ? undefined : `expected a table (${what})`),
+});
+
+const perKey = z.strictObject(
+	{
+		limit,
+		by: z.string({ error: 'expected "ip", "header:<name>" or "cookie:<name>"' }).regex(KEY_SOURCE, {
+			error: 'expected "ip", "header:<name>" or "cookie:<name>"',
+		}),
+		missing: z.enum(["shared", "route-only"], { error: 'expected "shared" or "route-only"' }).optional(),
+	},
+	table("perKey = { limit, by, missing }"),
+);
+
+const queue = z.strictObject(
+	{
+		size: limit.describe("queue size"),
+		maxWaitMs: millis,
+	},
+	table("queue = { size, maxWaitMs }"),
+);
+
 /** Settings every route has, including the default route. */
 const routeSettings = {
 	originTimeoutMs: millis.optional(),
 	maxHoldMs: millis.optional(),
 	failMode: z.enum(["closed", "open"], { error: 'expected "closed" or "open"' }).optional(),
+	perKey: perKey.optional(),
+	queue: queue.optional(),
+	dryRun: z.boolean({ error: "expected true or false" }).optional(),
+	rateLimitHeaders: z.enum(["refusals", "all", "none"], { error: 'expected "refusals", "all" or "none"' }).optional(),
 };
 
 export const RouteRuleInput = z.strictObject(

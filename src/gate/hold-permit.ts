@@ -1,15 +1,22 @@
-// Middleware: take a permit from the route's gauge, or refuse; give it back exactly once when the exchange ends.
+// Middleware: take the request's permits (its key's share, then its route's total) or refuse;
+// give them back exactly once when the exchange ends.
 import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
-import { acquirePermit, gaugeFor } from "../gauge/permit.ts";
+import { acquirePermit, PermitGroup } from "../gauge/permit.ts";
 import { logSampled } from "../log.ts";
 import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
-import { gaugeUnavailable, tooManyRequests } from "../responses/refusal.ts";
+import type { LimitView } from "../responses/ratelimit-headers.ts";
+import { setRateLimitHeaders } from "../responses/ratelimit-headers.ts";
+import { gaugeUnavailable, retryAfterSeconds, tooManyRequests } from "../responses/refusal.ts";
 import { isolateCounters } from "./isolate-counters.ts";
+import { gaugesFor } from "./partition.ts";
 import type { GateEnv } from "./types.ts";
 
 /** Retry-After on a fail-closed 503: the gauge is usually back within a second. */
 const UNAVAILABLE_RETRY_MS = 1_000;
+
+/** Marks a response that dry-run mode admitted although a limit would have refused it. */
+export const DRY_RUN_HEADER = "pressure-gauge-dry-run";
 
 function deadlineFor(route: Route, clientGone: AbortSignal): AbortSignal {
 	return AbortSignal.any([clientGone, AbortSignal.timeout(route.originTimeoutMs)]);
@@ -23,33 +30,59 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 		return next();
 	}
 
-	const result = await acquirePermit(gaugeFor(c.env.GAUGE, route), route, (p) => c.executionCtx.waitUntil(p));
-	if (result.kind === "refused") return tooManyRequests(result.retryAfterMs);
-	if (result.kind === "unavailable") {
-		const counters = isolateCounters(route.name);
-		counters.gaugeErrors++;
-		if (route.failMode === "closed") return gaugeUnavailable(UNAVAILABLE_RETRY_MS);
-		counters.failOpen++;
-		logSampled("fail_open", route.name, { route: route.name });
-		c.set("deadline", deadlineFor(route, clientGone));
-		return next();
+	const permits = new PermitGroup();
+	const views: LimitView[] = [];
+	let wouldRefuse = false;
+	const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
+	const accept = c.req.header("accept") ?? null;
+	for (const spec of await gaugesFor(c, route)) {
+		const result = await acquirePermit(c.env.GAUGE, spec, waitUntil, clientGone);
+		if (result.kind === "granted") {
+			permits.add(result.permit);
+			views.push({ policy: spec.policy, limit: spec.limit, remaining: result.limit - result.inFlight });
+		} else if (result.kind === "refused") {
+			const view = { policy: spec.policy, limit: spec.limit, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) };
+			views.push(view);
+			if (route.dryRun) {
+				wouldRefuse = true;
+				continue;
+			}
+			await permits.release("refused-elsewhere");
+			return tooManyRequests({
+				retryAfterMs: result.retryAfterMs,
+				accept,
+				route: route.name,
+				views,
+				withRateLimitHeaders: route.rateLimitHeaders !== "none",
+			});
+		} else {
+			const counters = isolateCounters(route.name);
+			counters.gaugeErrors++;
+			if (route.failMode === "closed") {
+				await permits.release("refused-elsewhere");
+				return gaugeUnavailable(UNAVAILABLE_RETRY_MS, accept);
+			}
+			counters.failOpen++;
+			logSampled("fail_open", route.name, { route: route.name });
+		}
 	}
 
-	const { permit } = result;
 	const deadline = deadlineFor(route, clientGone);
 	c.set("deadline", deadline);
 	try {
 		await next();
 	} catch (error) {
-		await permit.release("worker-error");
+		await permits.release("worker-error");
 		throw error;
 	}
 	const failure = c.error ? "worker-error" : c.var.upstreamFailure;
-	if (failure) await permit.release(failure);
-	else if (!c.res.body) await permit.release("no-body");
+	if (failure) await permits.release(failure);
+	else if (!c.res.body) await permits.release("no-body");
 	else {
-		const held = holdUntilDelivered(c.res.body, permit, deadline, deliveredLength(c.res.headers));
+		const held = holdUntilDelivered(c.res.body, permits, deadline, deliveredLength(c.res.headers));
 		c.executionCtx.waitUntil(held.done);
 		c.res = new Response(held.body, c.res);
 	}
+	if (route.rateLimitHeaders === "all") setRateLimitHeaders(c.res.headers, views);
+	if (wouldRefuse) c.res.headers.set(DRY_RUN_HEADER, "would-refuse");
 });

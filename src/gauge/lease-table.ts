@@ -7,14 +7,27 @@ export interface AcquireRequest {
 	readonly limit: number;
 	/** How long the lease lives if it is never released: the backstop against leaks. */
 	readonly maxHoldMs: number;
+	/** Count a refusal as a dry-run refusal (the caller admits the request anyway). */
+	readonly dryRun?: boolean;
+	/** Wait in FIFO order for a permit instead of being refused at once. */
+	readonly queue?: { readonly size: number; readonly maxWaitMs: number };
 }
+
+/** Why a permit was not granted. */
+export type RefusalReason =
+	| "full"
+	/** This lease id was already released (a late, duplicate acquire). */
+	| "released"
+	| "queue-full"
+	| "queue-timeout"
+	/** The caller gave up while waiting (its client went away). */
+	| "cancelled";
 
 export type AcquireResult =
 	| { readonly ok: true; readonly leaseId: string; readonly expiresAt: number; readonly inFlight: number; readonly limit: number }
 	| {
 			readonly ok: false;
-			/** "full": no permit free. "released": this lease id was already released (a late, duplicate acquire). */
-			readonly reason: "full" | "released";
+			readonly reason: RefusalReason;
 			readonly inFlight: number;
 			readonly limit: number;
 			/** When a permit is likely to free, from the holds seen so far. */
@@ -27,6 +40,10 @@ export interface GaugeCounters {
 	released: number;
 	/** Leases that expired without a release: each one is a permit some request failed to give back. */
 	reaped: number;
+	/** Refusals in dry-run mode: requests admitted without a permit that would have been refused. */
+	dryRunRefused: number;
+	/** Requests that had to wait in the queue (whatever the outcome). */
+	queued: number;
 }
 
 /** Weight of the newest hold time in the moving average behind Retry-After. */
@@ -35,7 +52,7 @@ const HOLD_EWMA_WEIGHT = 0.2;
 const INITIAL_HOLD_MS = 1_000;
 
 export class LeaseTable {
-	readonly counters: GaugeCounters = { admitted: 0, refused: 0, released: 0, reaped: 0 };
+	readonly counters: GaugeCounters = { admitted: 0, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 };
 	/** Exponentially weighted moving average of how long a permit is held. */
 	holdEwmaMs = INITIAL_HOLD_MS;
 
@@ -56,16 +73,8 @@ export class LeaseTable {
 		if (existing && !existing.released) {
 			return { ok: true, leaseId: req.leaseId, expiresAt: existing.expiresAt, inFlight, limit: req.limit };
 		}
-		if (existing || inFlight >= req.limit) {
-			this.counters.refused++;
-			return {
-				ok: false,
-				reason: existing ? "released" : "full",
-				inFlight,
-				limit: req.limit,
-				retryAfterMs: this.estimateWait(now),
-			};
-		}
+		if (existing) return this.refuse(req, "released", now);
+		if (inFlight >= req.limit) return this.refuse(req, "full", now);
 		const expiresAt = now + req.maxHoldMs;
 		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, released: false });
 		this.counters.admitted++;
@@ -89,6 +98,18 @@ export class LeaseTable {
 		const held = Math.max(0, now - lease.acquiredAt);
 		this.holdEwmaMs += HOLD_EWMA_WEIGHT * (held - this.holdEwmaMs);
 		return true;
+	}
+
+	/** Counts and describes a refusal. */
+	refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
+		if (req.dryRun) this.counters.dryRunRefused++;
+		else this.counters.refused++;
+		return { ok: false, reason, inFlight: this.store.countLive(), limit: req.limit, retryAfterMs: this.estimateWait(now) };
+	}
+
+	/** True when a permit is free at `now` for a route of this limit. */
+	hasRoom(limit: number, now: number): boolean {
+		return this.inFlight(now) < limit;
 	}
 
 	/** Drops every lease past its expiry; returns how many were live (leaked) ones. */

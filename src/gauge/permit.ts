@@ -1,7 +1,7 @@
-// The Worker's side of the gauge: ask a route's Durable Object for a permit, and give it back exactly once.
-import type { Route } from "../config/parse.ts";
+// The Worker's side of the gauge: ask a Durable Object for a permit, and give it back exactly once.
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
+import type { AcquireRequest } from "./lease-table.ts";
 
 export type ReleaseReason =
 	| "delivered"
@@ -10,7 +10,21 @@ export type ReleaseReason =
 	| "client-disconnected"
 	| "origin-error"
 	| "origin-timeout"
-	| "worker-error";
+	| "worker-error"
+	/** A later limit of the same request refused it. */
+	| "refused-elsewhere";
+
+/** One Durable Object's count and how a request asks it: the route's total or a key's share. */
+export interface GaugeSpec {
+	/** The Durable Object's name: `route:<name>` or `key:<name>:<hash>`. */
+	readonly objectName: string;
+	/** The policy name in RateLimit headers and logs. */
+	readonly policy: string;
+	readonly limit: number;
+	readonly maxHoldMs: number;
+	readonly queue: AcquireRequest["queue"] | null;
+	readonly dryRun: boolean;
+}
 
 export type PermitResult =
 	| { readonly kind: "granted"; readonly permit: Permit; readonly inFlight: number; readonly limit: number }
@@ -23,26 +37,36 @@ type Stub = DurableObjectStub<Gauge>;
 /** Keeps a promise alive after the response is returned (ExecutionContext.waitUntil). */
 export type WaitUntil = (promise: Promise<unknown>) => void;
 
-export function gaugeFor(ns: DurableObjectNamespace<Gauge>, route: Route): Stub {
-	return ns.getByName(`route:${route.name}`);
-}
-
-export async function acquirePermit(stub: Stub, route: Route, waitUntil: WaitUntil): Promise<PermitResult> {
+/**
+ * Asks the spec's Durable Object for a permit. If the client goes away while the request waits in the
+ * object's queue, the wait is cancelled (and a permit granted meanwhile given back).
+ */
+export async function acquirePermit(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec, waitUntil: WaitUntil, clientGone: AbortSignal): Promise<PermitResult> {
+	const stub = ns.getByName(spec.objectName);
 	const leaseId = crypto.randomUUID();
+	const request: AcquireRequest = {
+		leaseId,
+		limit: spec.limit,
+		maxHoldMs: spec.maxHoldMs,
+		...(spec.queue ? { queue: spec.queue } : {}),
+		...(spec.dryRun ? { dryRun: true } : {}),
+	};
+	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
+	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });
 	try {
-		const result = await stub.acquire({ leaseId, limit: route.limit, maxHoldMs: route.maxHoldMs });
+		const result = await stub.acquire(request);
 		if (result.ok) {
-			return { kind: "granted", permit: new Permit(stub, leaseId, route, waitUntil), inFlight: result.inFlight, limit: result.limit };
+			return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil), inFlight: result.inFlight, limit: result.limit };
 		}
 		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight: result.inFlight, limit: result.limit };
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
 		// (a tombstone if it never ran); its expiry is the backstop. Overloaded objects are not retried.
-		logSampled("gauge_unavailable", route.name, { route: route.name, error: String(error), overloaded: isOverloaded(error) });
-		if (!isOverloaded(error)) {
-			waitUntil(stub.release(leaseId, route.maxHoldMs).catch(() => undefined));
-		}
+		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, error: String(error), overloaded: isOverloaded(error) });
+		if (!isOverloaded(error)) waitUntil(stub.release(leaseId, spec.maxHoldMs).catch(() => undefined));
 		return { kind: "unavailable", error };
+	} finally {
+		clientGone.removeEventListener("abort", onGone);
 	}
 }
 
@@ -50,32 +74,55 @@ function isOverloaded(error: unknown): boolean {
 	return typeof error === "object" && error !== null && (error as { overloaded?: unknown }).overloaded === true;
 }
 
-/** A granted lease. `release` is idempotent: only the first call reaches the Durable Object. */
-export class Permit {
-	private released: Promise<void> | null = null;
-	/** Why the permit was given back, once it has been. */
-	reason: ReleaseReason | null = null;
+/** Something that gives permits back: release is idempotent, only the first call counts. */
+export interface Releasable {
+	release(reason: ReleaseReason): Promise<void>;
+	/** Why it was given back, once it has been. */
+	readonly reason: ReleaseReason | null;
+}
 
+/** A granted lease. `release` is idempotent: only the first call reaches the Durable Object. */
+export class Permit implements Releasable {
 	readonly leaseId: string;
+	reason: ReleaseReason | null = null;
+	private released: Promise<void> | null = null;
 	private readonly stub: Stub;
-	private readonly route: Route;
+	private readonly spec: GaugeSpec;
 	private readonly waitUntil: WaitUntil;
 
-	constructor(stub: Stub, leaseId: string, route: Route, waitUntil: WaitUntil) {
+	constructor(stub: Stub, leaseId: string, spec: GaugeSpec, waitUntil: WaitUntil) {
 		this.stub = stub;
 		this.leaseId = leaseId;
-		this.route = route;
+		this.spec = spec;
 		this.waitUntil = waitUntil;
 	}
 
 	release(reason: ReleaseReason): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		this.released = this.stub.release(this.leaseId, this.route.maxHoldMs).then(
+		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs).then(
 			() => undefined,
-			(error: unknown) => log("release_failed", { route: this.route.name, reason, error: String(error) }),
+			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
 		);
 		this.waitUntil(this.released);
+		return this.released;
+	}
+}
+
+/** The permits one request holds (its key's and its route's), given back together, once. */
+export class PermitGroup implements Releasable {
+	reason: ReleaseReason | null = null;
+	private readonly permits: Permit[] = [];
+	private released: Promise<void> | null = null;
+
+	add(permit: Permit): void {
+		this.permits.push(permit);
+	}
+
+	release(reason: ReleaseReason): Promise<void> {
+		if (this.released) return this.released;
+		this.reason = reason;
+		this.released = Promise.all(this.permits.map((p) => p.release(reason))).then(() => undefined);
 		return this.released;
 	}
 }

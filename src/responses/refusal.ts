@@ -1,45 +1,89 @@
 // The gate's own answers: refusals (429, 503) and proxy failures, built in one place.
+import type { LimitView } from "./ratelimit-headers.ts";
+import { setRateLimitHeaders } from "./ratelimit-headers.ts";
 
 /** Seconds for Retry-After (RFC 9110 §10.2.3): a whole number, at least 1. */
 export function retryAfterSeconds(ms: number): number {
 	return Math.max(1, Math.ceil(ms / 1000));
 }
 
-/** No permit free: 429 Too Many Requests (RFC 6585 §4), the seed's body. */
-export function tooManyRequests(retryAfterMs: number): Response {
-	return new Response("Too many requests", {
+/** True when the client prefers a JSON answer (RFC 9457 §3 problem details) to plain text. */
+export function wantsJson(accept: string | null): boolean {
+	return accept !== null && /application\/(problem\+)?json/i.test(accept);
+}
+
+interface Answer {
+	readonly status: number;
+	/** The seed's plain-text body, and the problem's title. */
+	readonly text: string;
+	readonly detail?: string;
+	readonly accept?: string | null;
+	readonly headers?: Record<string, string>;
+	/** Extra members of the problem details object (RFC 9457 §3.2). */
+	readonly extensions?: Record<string, unknown>;
+}
+
+function answer({ status, text, detail, accept = null, headers = {}, extensions = {} }: Answer): Response {
+	const h = new Headers(headers);
+	if (wantsJson(accept)) {
+		// "about:blank": the status code says it all (RFC 9457 §4.2.1); the title is its phrase.
+		h.set("content-type", "application/problem+json");
+		return new Response(JSON.stringify({ type: "about:blank", title: text, status, ...(detail ? { detail } : {}), ...extensions }), {
+			status,
+			headers: h,
+		});
+	}
+	h.set("content-type", "text/plain; charset=utf-8");
+	return new Response(text, { status, headers: h });
+}
+
+export interface Refusal {
+	readonly retryAfterMs: number;
+	/** The Accept header of the refused request. */
+	readonly accept: string | null;
+	readonly route: string;
+	/** Every limit that applied; the one that refused has remaining 0. */
+	readonly views: readonly LimitView[];
+	readonly withRateLimitHeaders: boolean;
+}
+
+/** No permit free: 429 Too Many Requests (RFC 6585 §4), the seed's body, Retry-After and RateLimit fields. */
+export function tooManyRequests(refusal: Refusal): Response {
+	const seconds = retryAfterSeconds(refusal.retryAfterMs);
+	const res = answer({
 		status: 429,
-		headers: { "retry-after": String(retryAfterSeconds(retryAfterMs)), "content-type": "text/plain; charset=utf-8" },
+		text: "Too many requests",
+		detail: `Every permit of route "${refusal.route}" is in use; retry after ${seconds} s.`,
+		accept: refusal.accept,
+		headers: { "retry-after": String(seconds) },
+		extensions: { route: refusal.route, retryAfter: seconds },
 	});
+	if (refusal.withRateLimitHeaders) setRateLimitHeaders(res.headers, refusal.views);
+	return res;
 }
 
 /** The gauge could not answer and the route fails closed: 503 (RFC 9110 §15.6.4). */
-export function gaugeUnavailable(retryAfterMs: number): Response {
-	return new Response("Service unavailable", {
+export function gaugeUnavailable(retryAfterMs: number, accept: string | null = null): Response {
+	const seconds = retryAfterSeconds(retryAfterMs);
+	return answer({
 		status: 503,
-		headers: { "retry-after": String(retryAfterSeconds(retryAfterMs)), "content-type": "text/plain; charset=utf-8" },
+		text: "Service unavailable",
+		detail: "The gate could not reach its permit counter and fails closed.",
+		accept,
+		headers: { "retry-after": String(seconds) },
 	});
 }
 
 /** The origin failed (502, RFC 9110 §15.6.3) or missed its deadline (504, §15.6.5). */
-export function badGateway(timedOut: boolean): Response {
-	return new Response(timedOut ? "Gateway timeout" : "Bad gateway", {
-		status: timedOut ? 504 : 502,
-		headers: { "content-type": "text/plain; charset=utf-8" },
-	});
+export function badGateway(timedOut: boolean, accept: string | null = null): Response {
+	return answer({ status: timedOut ? 504 : 502, text: timedOut ? "Gateway timeout" : "Bad gateway", accept });
 }
 
 /** A request that already passed through this gate: forwarding it again would loop (RFC 5842 §7.2). */
 export function loopDetected(): Response {
-	return new Response("Loop detected: the request already passed through pressure-gauge; set ORIGIN", {
-		status: 508,
-		headers: { "content-type": "text/plain; charset=utf-8" },
-	});
+	return answer({ status: 508, text: "Loop detected: the request already passed through pressure-gauge; set ORIGIN" });
 }
 
 export function configInvalid(): Response {
-	return new Response("pressure-gauge: invalid configuration; see the Worker's logs or run `npm run check`", {
-		status: 500,
-		headers: { "content-type": "text/plain; charset=utf-8" },
-	});
+	return answer({ status: 500, text: "pressure-gauge: invalid configuration; see the Worker's logs or run `npm run check`" });
 }
