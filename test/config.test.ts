@@ -34,7 +34,34 @@ describe("parseConfig: valid configs", () => {
 			maxHoldMs: DEFAULTS.originTimeoutMs + DEFAULTS.leaseMarginMs,
 			failMode: "closed",
 			methods: null,
+			perKey: null,
+			queue: null,
+			dryRun: false,
+			rateLimitHeaders: "refusals",
 		});
+	});
+
+	it("resolves perKey, queue, dryRun and rateLimitHeaders", () => {
+		const [r] = valid({
+			LIMITS: {
+				routes: [
+					route({
+						perKey: { limit: 2, by: "header:X-Api-Key" },
+						queue: { size: 10, maxWaitMs: 500 },
+						dryRun: true,
+						rateLimitHeaders: "all",
+					}),
+				],
+			},
+		}).routes;
+		expect(r).toMatchObject({
+			perKey: { limit: 2, by: { kind: "header", name: "x-api-key" }, missing: "shared" },
+			queue: { size: 10, maxWaitMs: 500 },
+			dryRun: true,
+			rateLimitHeaders: "all",
+		});
+		const [plain] = valid({ LIMITS: { routes: [route({ perKey: { limit: 1, by: "cookie:session", missing: "route-only" } })] } }).routes;
+		expect(plain).toMatchObject({ perKey: { by: { kind: "cookie", name: "session" }, missing: "route-only" }, queue: null, dryRun: false });
 	});
 
 	it("derives maxHoldMs from originTimeoutMs when only the timeout is set", () => {
@@ -75,6 +102,34 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 			"LIMITS.routes[0].maxHoldMs: got 10500, expected at least originTimeoutMs + 1000 = 11000",
 		],
 		["a typo in a setting", { limt: 3 }, "LIMITS.routes[0].limt: unknown setting"],
+		[
+			"perKey without a source",
+			{ perKey: { limit: 1 } },
+			'LIMITS.routes[0].perKey.by: got nothing, expected "ip", "header:<name>" or "cookie:<name>"',
+		],
+		[
+			"perKey from X-Forwarded-For's cousin",
+			{ perKey: { limit: 1, by: "forwarded" } },
+			'LIMITS.routes[0].perKey.by: got "forwarded", expected "ip"',
+		],
+		["perKey limit 0", { perKey: { limit: 0, by: "ip" } }, "LIMITS.routes[0].perKey.limit: got 0, expected an integer >= 1"],
+		[
+			"bad missing-key rule",
+			{ perKey: { limit: 1, by: "ip", missing: "ignore" } },
+			'LIMITS.routes[0].perKey.missing: got "ignore", expected "shared" or "route-only"',
+		],
+		["queue of size 0", { queue: { size: 0, maxWaitMs: 100 } }, "LIMITS.routes[0].queue.size: got 0, expected an integer >= 1"],
+		[
+			"queue without a deadline",
+			{ queue: { size: 3 } },
+			"LIMITS.routes[0].queue.maxWaitMs: got nothing, expected a whole number of milliseconds >= 1",
+		],
+		["dryRun as a string", { dryRun: "yes" }, 'LIMITS.routes[0].dryRun: got "yes", expected true or false'],
+		[
+			"bad rateLimitHeaders",
+			{ rateLimitHeaders: "some" },
+			'LIMITS.routes[0].rateLimitHeaders: got "some", expected "refusals", "all" or "none"',
+		],
 	])("%s", (_, change, message) => {
 		const rule = { ...route(), ...change };
 		const errors = errorsOf({ LIMITS: { routes: [rule] } });

@@ -4,8 +4,8 @@ import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
 import { loadConfig } from "../gate/load-config.ts";
-import type { GateEnv } from "../gate/types.ts";
 import { routeGauge } from "../gate/partition.ts";
+import type { GateEnv } from "../gate/types.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
 
 const admin = new Hono<GateEnv>();

@@ -1,7 +1,7 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
 import type { z } from "zod";
-import { DEFAULTS, DefaultRouteInput, LimitsInput, RouteRuleInput } from "./schema.ts";
 import type { DefaultRouteInput as DefaultRouteData } from "./schema.ts";
+import { DEFAULTS, DefaultRouteInput, LimitsInput, RouteRuleInput } from "./schema.ts";
 
 export type FailMode = "closed" | "open";
 

@@ -1,6 +1,7 @@
 // Which gauges a request must pass: its key's share (when the route sets perKey), then the route's total.
-import { getCookie } from "hono/cookie";
+
 import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
 import type { KeySource, Route } from "../config/parse.ts";
 import type { GaugeSpec } from "../gauge/permit.ts";
 import type { GateEnv } from "./types.ts";
@@ -13,7 +14,12 @@ export const MISSING_KEY = "\u0000missing";
  * which Cloudflare sets and clients cannot; X-Forwarded-For is never read (a client can write anything).
  */
 export function partitionKey(c: Context<GateEnv>, source: KeySource): string | null {
-	const value = source.kind === "ip" ? c.req.header("cf-connecting-ip") : source.kind === "header" ? c.req.header(source.name) : getCookie(c, source.name);
+	const value =
+		source.kind === "ip"
+			? c.req.header("cf-connecting-ip")
+			: source.kind === "header"
+				? c.req.header(source.name)
+				: getCookie(c, source.name);
 	return value === undefined || value === "" ? null : value;
 }
 

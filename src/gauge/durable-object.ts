@@ -2,8 +2,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../log.ts";
 import { SqlLeaseStore } from "./lease-store.ts";
-import { LeaseTable } from "./lease-table.ts";
 import type { AcquireRequest, AcquireResult, GaugeCounters } from "./lease-table.ts";
+import { LeaseTable } from "./lease-table.ts";
 import { WaitQueue } from "./wait-queue.ts";
 
 /** The reaper runs at most this often, however many leases expire. */
@@ -39,8 +39,10 @@ export class Gauge extends DurableObject {
 	 */
 	acquire(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
 		const now = this.clock();
-		// Nobody jumps the queue: while others wait, a queueing request waits behind them.
-		if (!req.queue || (this.queue.length === 0 && this.table.hasRoom(req.limit, now))) return this.grant(req, now);
+		if (!req.queue) return this.grant(req, now);
+		// Permits freed by expiry go to those already waiting; nobody jumps the queue.
+		this.drain(now);
+		if (this.queue.length === 0 && this.table.hasRoom(req.limit, now)) return this.grant(req, now);
 		if (this.queue.length >= req.queue.size) return this.table.refuse(req, "queue-full", now);
 		this.table.counters.queued++;
 		return new Promise<AcquireResult>((resolve) => {

@@ -41,7 +41,12 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
  * Asks the spec's Durable Object for a permit. If the client goes away while the request waits in the
  * object's queue, the wait is cancelled (and a permit granted meanwhile given back).
  */
-export async function acquirePermit(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec, waitUntil: WaitUntil, clientGone: AbortSignal): Promise<PermitResult> {
+export async function acquirePermit(
+	ns: DurableObjectNamespace<Gauge>,
+	spec: GaugeSpec,
+	waitUntil: WaitUntil,
+	clientGone: AbortSignal,
+): Promise<PermitResult> {
 	const stub = ns.getByName(spec.objectName);
 	const leaseId = crypto.randomUUID();
 	const request: AcquireRequest = {

@@ -19,7 +19,9 @@ export function formatPolicy(views: readonly LimitView[]): string {
 
 /** `"request";r=0;t=2` (§4): what remains of each policy's quota, and when it is likely to free up. */
 export function formatRateLimit(views: readonly LimitView[]): string {
-	return views.map((v) => `"${v.policy}";r=${Math.max(0, v.remaining)}${v.resetSeconds === undefined ? "" : `;t=${v.resetSeconds}`}`).join(", ");
+	return views
+		.map((v) => `"${v.policy}";r=${Math.max(0, v.remaining)}${v.resetSeconds === undefined ? "" : `;t=${v.resetSeconds}`}`)
+		.join(", ");
 }
 
 export function setRateLimitHeaders(headers: Headers, views: readonly LimitView[]): void {

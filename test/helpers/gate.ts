@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { OriginStats } from "../../dev/origin.ts";
 import { TAG_HEADER } from "../../dev/origin.ts";
-import type { GaugeStatus } from "../../src/gauge/durable-object.ts";
+import type { Gauge, GaugeStatus } from "../../src/gauge/durable-object.ts";
 import worker from "../../src/index.ts";
 
 export type Limits = Record<string, unknown>;
@@ -16,6 +16,8 @@ export interface Gate {
 	settle(): Promise<void>;
 	/** The route's Durable Object status. */
 	status(route: string): Promise<GaugeStatus>;
+	/** The route's Durable Object. */
+	gauge(route: string): DurableObjectStub<Gauge>;
 	/** The origin's counters for the requests this gate sent. */
 	origin(): Promise<OriginStats>;
 	/** The route names as the Worker sees them (with this gate's suffix). */
@@ -46,8 +48,11 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
 		async settle() {
 			await Promise.all(contexts.splice(0).map((ctx) => waitOnExecutionContext(ctx)));
 		},
+		gauge(route) {
+			return env.GAUGE.getByName(`route:${route === "default" ? route : `${route}${suffix}`}`);
+		},
 		status(route) {
-			return env.GAUGE.getByName(`route:${route === "default" ? route : `${route}${suffix}`}`).status();
+			return this.gauge(route).status();
 		},
 		routeNames: () => routes?.map((r) => String(r.name)) ?? [],
 		async origin() {

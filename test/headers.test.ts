@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { formatPolicy, formatRateLimit } from "../src/responses/ratelimit-headers.ts";
+import { gate } from "./helpers/gate.ts";
+
+describe("RateLimit fields (draft-ietf-httpapi-ratelimit-headers-11)", () => {
+	const views = [
+		{ policy: "api.per-key", limit: 2, remaining: 0, resetSeconds: 3 },
+		{ policy: "api", limit: 10, remaining: 7 },
+	];
+
+	it("formats RateLimit-Policy with the concurrent-requests quota unit", () => {
+		expect(formatPolicy(views)).toMatchInlineSnapshot(`""api.per-key";q=2;qu="concurrent-requests", "api";q=10;qu="concurrent-requests""`);
+	});
+
+	it("formats RateLimit with remaining permits and, on a refusal, the reset estimate", () => {
+		expect(formatRateLimit(views)).toMatchInlineSnapshot(`""api.per-key";r=0;t=3, "api";r=7"`);
+	});
+});
+
+describe("refusal responses", () => {
+	const limits = (extra: Record<string, unknown> = {}) => ({ routes: [{ name: "h", path: "/*", limit: 1, ...extra }] });
+
+	it("429 carries Retry-After, RateLimit-Policy and RateLimit, and the seed's plain body", async () => {
+		const g = gate(limits());
+		const held = await g.fetch("/stream?chunks=3&interval=30");
+		const res = await g.fetch("/request");
+		expect(res.status).toBe(429);
+		expect(await res.text()).toBe("Too many requests");
+		const policy = g.routeNames()[0];
+		expect(res.headers.get("ratelimit-policy")).toBe(`"${policy}";q=1;qu="concurrent-requests"`);
+		expect(res.headers.get("ratelimit")).toBe(`"${policy}";r=0;t=${res.headers.get("retry-after")}`);
+		await held.arrayBuffer();
+	});
+
+	it("answers application/problem+json (RFC 9457) to a client that asks for JSON", async () => {
+		const g = gate(limits());
+		const held = await g.fetch("/stream?chunks=3&interval=30");
+		const res = await g.fetch("/request", { headers: { accept: "application/json" } });
+		expect(res.status).toBe(429);
+		expect(res.headers.get("content-type")).toBe("application/problem+json");
+		const retryAfter = Number(res.headers.get("retry-after"));
+		expect(await res.json()).toEqual({
+			type: "about:blank",
+			title: "Too many requests",
+			status: 429,
+			detail: `Every permit of route "${g.routeNames()[0]}" is in use; retry after ${retryAfter} s.`,
+			route: g.routeNames()[0],
+			retryAfter,
+		});
+		await held.arrayBuffer();
+	});
+
+	it('puts RateLimit fields on admitted responses with rateLimitHeaders = "all", and on none with "none"', async () => {
+		const all = gate(limits({ limit: 3, rateLimitHeaders: "all" }));
+		const admitted = await all.fetch("/request?delay=0");
+		expect(admitted.headers.get("ratelimit")).toBe(`"${all.routeNames()[0]}";r=2`);
+		await admitted.text();
+
+		const none = gate(limits({ rateLimitHeaders: "none" }));
+		const held = await none.fetch("/stream?chunks=3&interval=30");
+		const refused = await none.fetch("/request");
+		expect(refused.status).toBe(429);
+		expect(refused.headers.get("ratelimit")).toBeNull();
+		expect(refused.headers.get("retry-after")).not.toBeNull();
+		await held.arrayBuffer();
+	});
+
+	it("admitted responses carry no RateLimit fields by default", async () => {
+		const g = gate(limits());
+		const res = await g.fetch("/request?delay=0");
+		expect(res.headers.get("ratelimit")).toBeNull();
+		await res.text();
+	});
+});
