@@ -71,7 +71,12 @@ describe("the bounded wait queue", () => {
 		const g = gate({ routes: [{ name: "q", path: "/*", limit: 1, maxHoldMs: 40_000, queue: { size: 5, maxWaitMs: 10_000 } }] });
 		const holder = await g.fetch("/stream?chunks=30&interval=30");
 		const order: string[] = [];
-		const run = (who: string) => g.fetch(`/request?delay=20&who=${who}`).then(async (r) => (await r.text(), order.push(who), r.status));
+		const run = async (who: string): Promise<number> => {
+			const res = await g.fetch(`/request?delay=20&who=${who}`);
+			await res.text();
+			order.push(who);
+			return res.status;
+		};
 		const waiter = run("waiter");
 		await eventually(async () => expect((await g.status("q")).queued).toBe(1));
 		// The holder's lease expires (as if its isolate had died): the next acquire finds room.
