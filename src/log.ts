@@ -7,7 +7,8 @@ export type LogEvent =
 	| "lease_reaped"
 	| "release_failed"
 	| "origin_error"
-	| "worker_error";
+	| "worker_error"
+	| "limit_changed";
 
 export function log(event: LogEvent, fields: Record<string, unknown> = {}): void {
 	console.log(JSON.stringify({ event, ...fields }));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isAuthorized } from "../src/admin/auth.ts";
+import { keyObjectName } from "../src/gate/partition.ts";
 import { gate } from "./helpers/gate.ts";
 
 const TOKEN = "s3cret-token";
@@ -29,10 +30,36 @@ describe("admin surface", () => {
 		const held = await g.fetch("/stream?chunks=3&interval=20");
 		const res = await g.fetch("/__gauge/status", bearer(TOKEN));
 		expect(res.status).toBe(200);
-		const body = (await res.json()) as { routes: { name: string; limit: number; inFlight: number; counters: Record<string, number> }[] };
-		expect(body.routes).toHaveLength(1);
-		expect(body.routes[0]).toMatchObject({ limit: 3, inFlight: 1, counters: { admitted: 1, refused: 0 } });
+		const body = (await res.json()) as { routes: unknown[] };
+		expect(body.routes).toEqual([
+			{
+				name: g.routeNames()[0],
+				limit: { configured: 3, effective: 3, override: null },
+				inFlight: 1,
+				queued: 0,
+				counters: { admitted: 1, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 },
+				holdEwmaMs: expect.any(Number),
+				holds: { buckets: Array(14).fill(0), sumMs: 0, count: 0 },
+				holdMs: { p50: null, p90: null, p99: null },
+				busiestKeys: [],
+				isolate: { gaugeErrors: 0, failOpen: 0 },
+			},
+		]);
 		await held.arrayBuffer();
+	});
+
+	it("lists the busiest keys of a route with per-key limits", async () => {
+		const g = gate({ routes: [{ name: "r", path: "/*", limit: 10, perKey: { limit: 3, by: "header:x-user" } }] }, { ADMIN_TOKEN: TOKEN });
+		const held = await Promise.all(["a", "a", "b"].map((user) => g.fetch("/stream?chunks=3&interval=30", { headers: { "x-user": user } })));
+		const { routes } = (await (await g.fetch("/__gauge/status", bearer(TOKEN))).json()) as {
+			routes: { busiestKeys: { holder: string; inFlight: number }[] }[];
+		};
+		const route = g.routeNames()[0];
+		expect(routes[0]?.busiestKeys).toEqual([
+			{ holder: await keyObjectName(route ?? "", "a"), inFlight: 2 },
+			{ holder: await keyObjectName(route ?? "", "b"), inFlight: 1 },
+		]);
+		await Promise.all(held.map((r) => r.arrayBuffer()));
 	});
 
 	it("lives under ADMIN_PREFIX when it is set; the old prefix is proxied like any path", async () => {

@@ -4,3 +4,13 @@ declare namespace Cloudflare {
 		ORIGIN: string;
 	}
 }
+
+declare module "parse-prometheus-text-format" {
+	interface Family {
+		name: string;
+		help: string;
+		type: "COUNTER" | "GAUGE" | "HISTOGRAM" | "SUMMARY" | "UNTYPED";
+		metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string; sum?: string }[];
+	}
+	export default function parse(text: string): Family[];
+}

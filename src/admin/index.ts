@@ -1,29 +1,46 @@
 // The admin surface under ADMIN_PREFIX: guarded by ADMIN_TOKEN, never proxied to the origin.
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Route } from "../config/parse.ts";
-import { isolateCounters } from "../gate/isolate-counters.ts";
 import { loadConfig } from "../gate/load-config.ts";
 import { routeGauge } from "../gate/partition.ts";
 import type { GateEnv } from "../gate/types.ts";
+import { log } from "../log.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
+import { STATUS_PAGE } from "./page.ts";
+import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from "./prometheus.ts";
+import { allRoutes, reportRoutes } from "./report.ts";
 
 const admin = new Hono<GateEnv>();
 admin.use(loadConfig);
 
-/** Per route: the configured limit, the gauge's live view, and what this isolate saw of the gauge failing. */
 admin.get("/status", async function status(c) {
 	const { routes, fallback } = c.var.config;
-	const all: Route[] = fallback ? [...routes, fallback] : [...routes];
-	const gauges = await Promise.all(
-		all.map(async (route) => ({
-			name: route.name,
-			limit: route.limit,
-			...(await c.env.GAUGE.getByName(routeGauge(route).objectName).status()),
-			isolate: { ...isolateCounters(route.name) },
-		})),
-	);
-	return c.json({ routes: gauges });
+	return c.json({ routes: await reportRoutes(c.env.GAUGE, allRoutes(routes, fallback)) });
+});
+
+admin.get("/metrics", async function metrics(c) {
+	const { routes, fallback } = c.var.config;
+	const text = toPrometheus(await reportRoutes(c.env.GAUGE, allRoutes(routes, fallback)));
+	return c.body(text, 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
+});
+
+/** Sets (PUT `{"limit": n}`) or clears (DELETE) a route's runtime limit, kept in its Durable Object. */
+admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
+	const { routes, fallback } = c.var.config;
+	const route = allRoutes(routes, fallback).find((r) => r.name === c.req.param("name"));
+	if (!route) return c.json({ error: `no route named "${c.req.param("name")}"` }, 404);
+	let limit: number | null = null;
+	if (c.req.method === "PUT") {
+		const body: unknown = await c.req.json().catch(() => undefined);
+		const value = (body as { limit?: unknown } | undefined)?.limit;
+		if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+			return c.json({ error: `limit: got ${JSON.stringify(value) ?? "nothing"}, expected an integer >= 1 (body: {"limit": 20})` }, 400);
+		}
+		limit = value;
+	}
+	await c.env.GAUGE.getByName(routeGauge(route).objectName).setLimit(limit);
+	log("limit_changed", { route: route.name, configured: route.limit, override: limit });
+	return c.json({ route: route.name, limit: { configured: route.limit, effective: limit ?? route.limit, override: limit } });
 });
 
 /** Answers requests under the admin prefix; everything else goes on to the gate. */
@@ -33,8 +50,11 @@ export const adminSurface = createMiddleware<GateEnv>(async function adminSurfac
 	if (path !== prefix && !path.startsWith(`${prefix}/`)) return next();
 	const token = c.env.ADMIN_TOKEN;
 	if (!token) return c.text("Not found", 404);
+	const sub = path.slice(prefix.length) || "/";
+	// The page holds no data: it asks for the token, then reads the guarded endpoints with it.
+	if (sub === "/" && c.req.method === "GET") return c.html(STATUS_PAGE);
 	if (!(await isAuthorized(c.req.header("authorization"), token))) return unauthorized();
 	const url = new URL(c.req.url);
-	url.pathname = path.slice(prefix.length) || "/";
+	url.pathname = sub;
 	return admin.fetch(new Request(url, c.req.raw), c.env, c.executionCtx);
 });

@@ -59,5 +59,5 @@ export async function gaugesFor(c: Context<GateEnv>, route: Route): Promise<Gaug
 		queue: null,
 		dryRun: route.dryRun,
 	};
-	return [share, total];
+	return [share, { ...total, holder: share.objectName }];
 }

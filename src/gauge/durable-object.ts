@@ -2,18 +2,26 @@
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../log.ts";
 import { SqlLeaseStore } from "./lease-store.ts";
-import type { AcquireRequest, AcquireResult, GaugeCounters } from "./lease-table.ts";
+import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram } from "./lease-table.ts";
 import { LeaseTable } from "./lease-table.ts";
 import { WaitQueue } from "./wait-queue.ts";
 
 /** The reaper runs at most this often, however many leases expire. */
 const REAP_INTERVAL_MS = 1_000;
 
+/** How many of the busiest keys a route's status lists. */
+const BUSIEST_KEYS = 10;
+
 export interface GaugeStatus {
 	readonly inFlight: number;
 	readonly queued: number;
+	/** The limit set at runtime (PUT …/routes/:name/limit), which replaces the configured one; null when none. */
+	readonly limitOverride: number | null;
 	readonly counters: GaugeCounters;
 	readonly holdEwmaMs: number;
+	readonly holds: HoldHistogram;
+	/** Keys (by object name) holding the most of this route's permits. */
+	readonly busiestKeys: { holder: string; inFlight: number }[];
 }
 
 export class Gauge extends DurableObject {
@@ -24,10 +32,15 @@ export class Gauge extends DurableObject {
 	private readonly queue = new WaitQueue();
 	/** When the reaper alarm is due, mirrored from storage so acquire need not read it. */
 	private alarmAt: number | null = null;
+	/** The runtime limit, mirrored from storage. */
+	private limitOverride: number | null;
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
 		this.table = new LeaseTable(new SqlLeaseStore(ctx.storage.sql));
+		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+		this.limitOverride =
+			ctx.storage.sql.exec<{ value: number }>("SELECT value FROM settings WHERE name = 'limit'").toArray()[0]?.value ?? null;
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
 		});
@@ -42,12 +55,12 @@ export class Gauge extends DurableObject {
 		if (!req.queue) return this.grant(req, now);
 		// Permits freed by expiry go to those already waiting; nobody jumps the queue.
 		this.drain(now);
-		if (this.queue.length === 0 && this.table.hasRoom(req.limit, now)) return this.grant(req, now);
-		if (this.queue.length >= req.queue.size) return this.table.refuse(req, "queue-full", now);
+		if (this.queue.length === 0 && this.table.hasRoom(this.limitFor(req), now)) return this.grant(req, now);
+		if (this.queue.length >= req.queue.size) return this.table.refuse(this.effective(req), "queue-full", now);
 		this.table.counters.queued++;
 		return new Promise<AcquireResult>((resolve) => {
 			const timer = setTimeout(() => {
-				if (this.queue.remove(req.leaseId)) resolve(this.table.refuse(req, "queue-timeout", this.clock()));
+				if (this.queue.remove(req.leaseId)) resolve(this.table.refuse(this.effective(req), "queue-timeout", this.clock()));
 			}, req.queue?.maxWaitMs);
 			this.queue.push({ req, enqueuedAt: now, resolve, timer });
 		});
@@ -65,16 +78,30 @@ export class Gauge extends DurableObject {
 	/** The caller of a queued acquire gave up: leave the queue, and give back a permit granted meanwhile. */
 	cancel(leaseId: string, tombstoneMs: number): boolean {
 		const waiter = this.queue.remove(leaseId);
-		waiter?.resolve(this.table.refuse(waiter.req, "cancelled", this.clock()));
+		waiter?.resolve(this.table.refuse(this.effective(waiter.req), "cancelled", this.clock()));
 		return this.release(leaseId, tombstoneMs);
+	}
+
+	/**
+	 * Sets (a number) or clears (null) the runtime limit. It is stored, so it survives restarts. Lowering it
+	 * below the live count admits nothing new until the count drops under it; raising it admits waiters.
+	 */
+	setLimit(limit: number | null): void {
+		if (limit === null) this.ctx.storage.sql.exec("DELETE FROM settings WHERE name = 'limit'");
+		else this.ctx.storage.sql.exec("INSERT OR REPLACE INTO settings (name, value) VALUES ('limit', ?)", limit);
+		this.limitOverride = limit;
+		this.drain(this.clock());
 	}
 
 	status(): GaugeStatus {
 		return {
 			inFlight: this.table.inFlight(this.clock()),
 			queued: this.queue.length,
+			limitOverride: this.limitOverride,
 			counters: { ...this.table.counters },
 			holdEwmaMs: this.table.holdEwmaMs,
+			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
+			busiestKeys: this.table.busiestHolders(BUSIEST_KEYS),
 		};
 	}
 
@@ -89,15 +116,24 @@ export class Gauge extends DurableObject {
 		if (next !== null) this.scheduleReap(Math.max(next, now + REAP_INTERVAL_MS));
 	}
 
+	/** A runtime limit replaces the configured one the Worker sends. */
+	private limitFor(req: AcquireRequest): number {
+		return this.limitOverride ?? req.limit;
+	}
+
+	private effective(req: AcquireRequest): AcquireRequest {
+		return this.limitOverride === null ? req : { ...req, limit: this.limitOverride };
+	}
+
 	private grant(req: AcquireRequest, now: number): AcquireResult {
-		const result = this.table.acquire(req, now);
+		const result = this.table.acquire(this.effective(req), now);
 		if (result.ok) this.scheduleReap(result.expiresAt);
 		return result;
 	}
 
 	/** Admits waiters, oldest first, while permits are free. */
 	private drain(now: number): void {
-		for (let head = this.queue.peek(); head && this.table.hasRoom(head.req.limit, now); head = this.queue.peek()) {
+		for (let head = this.queue.peek(); head && this.table.hasRoom(this.limitFor(head.req), now); head = this.queue.peek()) {
 			this.queue.shift();
 			head.resolve(this.grant(head.req, now));
 		}

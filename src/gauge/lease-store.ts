@@ -6,6 +6,8 @@ export interface Lease {
 	readonly expiresAt: number;
 	/** A released lease stays as a tombstone until it expires, so a late duplicate acquire is refused. */
 	readonly released: boolean;
+	/** Who holds it within the gauge (a key's object name), or null. */
+	readonly holder: string | null;
 }
 
 /** Every method is synchronous: a lease table over it never yields between check and write. */
@@ -18,6 +20,8 @@ export interface LeaseStore {
 	countLive(): number;
 	oldestLiveAcquiredAt(): number | null;
 	nextExpiry(): number | null;
+	/** The holders with the most live leases, most first. */
+	busiestHolders(n: number): { holder: string; inFlight: number }[];
 }
 
 export class MemoryLeaseStore implements LeaseStore {
@@ -65,6 +69,17 @@ export class MemoryLeaseStore implements LeaseStore {
 		for (const lease of this.rows.values()) if (next === null || lease.expiresAt < next) next = lease.expiresAt;
 		return next;
 	}
+
+	busiestHolders(n: number): { holder: string; inFlight: number }[] {
+		const counts = new Map<string, number>();
+		for (const lease of this.rows.values()) {
+			if (!lease.released && lease.holder !== null) counts.set(lease.holder, (counts.get(lease.holder) ?? 0) + 1);
+		}
+		return [...counts]
+			.map(([holder, inFlight]) => ({ holder, inFlight }))
+			.sort((a, b) => b.inFlight - a.inFlight)
+			.slice(0, n);
+	}
 }
 
 /** Leases in the Durable Object's SQLite database: they survive eviction, restarts and deploys. */
@@ -77,29 +92,34 @@ export class SqlLeaseStore implements LeaseStore {
 			id TEXT PRIMARY KEY,
 			acquired_at INTEGER NOT NULL,
 			expires_at INTEGER NOT NULL,
-			released INTEGER NOT NULL DEFAULT 0
+			released INTEGER NOT NULL DEFAULT 0,
+			holder TEXT
 		) WITHOUT ROWID`);
+		// Objects created before leases had holders get the column (a no-op for new ones).
+		const columns = sql.exec<{ name: string }>("PRAGMA table_info(leases)").toArray();
+		if (!columns.some((c) => c.name === "holder")) sql.exec("ALTER TABLE leases ADD COLUMN holder TEXT");
 		sql.exec("CREATE INDEX IF NOT EXISTS leases_by_expiry ON leases (expires_at)");
 		sql.exec("CREATE INDEX IF NOT EXISTS live_leases ON leases (acquired_at) WHERE released = 0");
 	}
 
 	get(id: string): Lease | null {
 		const row = this.sql
-			.exec<{ acquired_at: number; expires_at: number; released: number }>(
-				"SELECT acquired_at, expires_at, released FROM leases WHERE id = ?",
+			.exec<{ acquired_at: number; expires_at: number; released: number; holder: string | null }>(
+				"SELECT acquired_at, expires_at, released, holder FROM leases WHERE id = ?",
 				id,
 			)
 			.toArray()[0];
-		return row ? { id, acquiredAt: row.acquired_at, expiresAt: row.expires_at, released: row.released === 1 } : null;
+		return row ? { id, acquiredAt: row.acquired_at, expiresAt: row.expires_at, released: row.released === 1, holder: row.holder } : null;
 	}
 
 	insert(lease: Lease): void {
 		this.sql.exec(
-			"INSERT OR REPLACE INTO leases (id, acquired_at, expires_at, released) VALUES (?, ?, ?, ?)",
+			"INSERT OR REPLACE INTO leases (id, acquired_at, expires_at, released, holder) VALUES (?, ?, ?, ?, ?)",
 			lease.id,
 			lease.acquiredAt,
 			lease.expiresAt,
 			lease.released ? 1 : 0,
+			lease.holder,
 		);
 	}
 
@@ -124,5 +144,14 @@ export class SqlLeaseStore implements LeaseStore {
 
 	nextExpiry(): number | null {
 		return this.sql.exec<{ t: number | null }>("SELECT MIN(expires_at) AS t FROM leases").one().t;
+	}
+
+	busiestHolders(n: number): { holder: string; inFlight: number }[] {
+		return this.sql
+			.exec<{ holder: string; inFlight: number }>(
+				"SELECT holder, COUNT(*) AS inFlight FROM leases WHERE released = 0 AND holder IS NOT NULL GROUP BY holder ORDER BY inFlight DESC LIMIT ?",
+				n,
+			)
+			.toArray();
 	}
 }

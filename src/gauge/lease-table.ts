@@ -9,6 +9,8 @@ export interface AcquireRequest {
 	readonly maxHoldMs: number;
 	/** Count a refusal as a dry-run refusal (the caller admits the request anyway). */
 	readonly dryRun?: boolean;
+	/** Who holds the lease within this gauge (a key's object name), for "busiest keys". */
+	readonly holder?: string;
 	/** Wait in FIFO order for a permit instead of being refused at once. */
 	readonly queue?: { readonly size: number; readonly maxWaitMs: number };
 }
@@ -46,6 +48,16 @@ export interface GaugeCounters {
 	queued: number;
 }
 
+/** Upper bounds (ms) of the hold-time histogram's buckets; the last bucket is +Inf. */
+export const HOLD_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000] as const;
+
+export interface HoldHistogram {
+	/** Cumulative counts per bucket of HOLD_BUCKETS_MS, then +Inf (Prometheus style). */
+	readonly buckets: number[];
+	sumMs: number;
+	count: number;
+}
+
 /** Weight of the newest hold time in the moving average behind Retry-After. */
 const HOLD_EWMA_WEIGHT = 0.2;
 /** Assumed hold time before any lease has been released. */
@@ -55,6 +67,8 @@ export class LeaseTable {
 	readonly counters: GaugeCounters = { admitted: 0, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 };
 	/** Exponentially weighted moving average of how long a permit is held. */
 	holdEwmaMs = INITIAL_HOLD_MS;
+	/** How long released permits were held. */
+	readonly holds: HoldHistogram = { buckets: Array(HOLD_BUCKETS_MS.length + 1).fill(0), sumMs: 0, count: 0 };
 
 	private readonly store: LeaseStore;
 
@@ -76,7 +90,7 @@ export class LeaseTable {
 		if (existing) return this.refuse(req, "released", now);
 		if (inFlight >= req.limit) return this.refuse(req, "full", now);
 		const expiresAt = now + req.maxHoldMs;
-		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, released: false });
+		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, released: false, holder: req.holder ?? null });
 		this.counters.admitted++;
 		return { ok: true, leaseId: req.leaseId, expiresAt, inFlight: inFlight + 1, limit: req.limit };
 	}
@@ -89,7 +103,7 @@ export class LeaseTable {
 	release(leaseId: string, now: number, tombstoneMs: number): boolean {
 		const lease = this.store.get(leaseId);
 		if (!lease) {
-			this.store.insert({ id: leaseId, acquiredAt: now, expiresAt: now + tombstoneMs, released: true });
+			this.store.insert({ id: leaseId, acquiredAt: now, expiresAt: now + tombstoneMs, released: true, holder: null });
 			return false;
 		}
 		if (lease.released) return false;
@@ -97,6 +111,7 @@ export class LeaseTable {
 		this.counters.released++;
 		const held = Math.max(0, now - lease.acquiredAt);
 		this.holdEwmaMs += HOLD_EWMA_WEIGHT * (held - this.holdEwmaMs);
+		this.recordHold(held);
 		return true;
 	}
 
@@ -105,6 +120,10 @@ export class LeaseTable {
 		if (req.dryRun) this.counters.dryRunRefused++;
 		else this.counters.refused++;
 		return { ok: false, reason, inFlight: this.store.countLive(), limit: req.limit, retryAfterMs: this.estimateWait(now) };
+	}
+
+	busiestHolders(n: number): { holder: string; inFlight: number }[] {
+		return this.store.busiestHolders(n);
 	}
 
 	/** True when a permit is free at `now` for a route of this limit. */
@@ -128,6 +147,16 @@ export class LeaseTable {
 	/** The earliest time at which some row (live lease or tombstone) expires, or null. */
 	nextExpiry(): number | null {
 		return this.store.nextExpiry();
+	}
+
+	private recordHold(ms: number): void {
+		const h = this.holds;
+		HOLD_BUCKETS_MS.forEach((le, i) => {
+			if (ms <= le) h.buckets[i] = (h.buckets[i] ?? 0) + 1;
+		});
+		h.buckets[HOLD_BUCKETS_MS.length] = (h.buckets[HOLD_BUCKETS_MS.length] ?? 0) + 1;
+		h.sumMs += ms;
+		h.count++;
 	}
 
 	/** The oldest live lease should end about one average hold after it began. */

@@ -24,6 +24,8 @@ export interface GaugeSpec {
 	readonly maxHoldMs: number;
 	readonly queue: AcquireRequest["queue"] | null;
 	readonly dryRun: boolean;
+	/** On the route's gauge: the key's object name, so the route can tell its busiest keys. */
+	readonly holder?: string;
 }
 
 export type PermitResult =
@@ -55,6 +57,7 @@ export async function acquirePermit(
 		maxHoldMs: spec.maxHoldMs,
 		...(spec.queue ? { queue: spec.queue } : {}),
 		...(spec.dryRun ? { dryRun: true } : {}),
+		...(spec.holder ? { holder: spec.holder } : {}),
 	};
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
 	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });

@@ -1,0 +1,102 @@
+// The status page: one self-contained document (no external assets), a gauge per route, refreshing itself.
+// The token is asked for once and kept in sessionStorage, so it lives as long as the tab.
+
+export const STATUS_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>pressure-gauge</title>
+<style>
+  :root { color-scheme: light dark; --ok: #2e7d32; --warn: #f9a825; --full: #c62828; font-family: system-ui, sans-serif; }
+  body { margin: 0; padding: 1rem; background: Canvas; color: CanvasText; }
+  h1 { font-size: 1.2rem; margin: 0 0 1rem; }
+  #routes { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: 1rem; }
+  .route { border: 1px solid #8884; border-radius: .75rem; padding: 1rem; }
+  .route h2 { font-size: 1rem; margin: 0 0 .5rem; overflow-wrap: anywhere; }
+  svg { width: 100%; max-width: 14rem; display: block; margin: 0 auto; }
+  .num { font-size: 1.6rem; font-weight: 600; }
+  dl { display: grid; grid-template-columns: auto auto; gap: .2rem 1rem; margin: .5rem 0 0; font-size: .9rem; }
+  dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
+  form { display: flex; gap: .5rem; flex-wrap: wrap; }
+  input { flex: 1; min-width: 12rem; padding: .5rem; }
+  #error { color: var(--full); }
+</style>
+</head>
+<body>
+<h1>pressure-gauge <small id="updated"></small></h1>
+<form id="login" hidden>
+  <input id="token" type="password" placeholder="Admin token" autocomplete="current-password" aria-label="Admin token">
+  <button type="submit">Show gauges</button>
+</form>
+<p id="error" role="alert"></p>
+<div id="routes"></div>
+<script>
+const KEY = "pressure-gauge-token";
+const base = location.pathname.replace(/\\/$/, "");
+const last = new Map();
+const $ = (id) => document.getElementById(id);
+
+function arc(fraction) {
+  const f = Math.max(0, Math.min(1, fraction));
+  const a = Math.PI * (1 - f), x = 50 + 40 * Math.cos(a), y = 50 - 40 * Math.sin(a);
+  return "M10 50 A40 40 0 0 1 " + x.toFixed(2) + " " + y.toFixed(2);
+}
+
+function card(r, refusedPerSecond) {
+  const share = r.limit.effective ? r.inFlight / r.limit.effective : 0;
+  const color = share >= 1 ? "var(--full)" : share >= 0.8 ? "var(--warn)" : "var(--ok)";
+  const el = document.createElement("section");
+  el.className = "route";
+  el.dataset.route = r.name;
+  el.innerHTML =
+    '<h2></h2><svg viewBox="0 0 100 60" role="img"><path d="M10 50 A40 40 0 0 1 90 50" stroke="#8884" stroke-width="10" fill="none"/>' +
+    '<path d="' + arc(share) + '" stroke="' + color + '" stroke-width="10" fill="none"/></svg>' +
+    '<div><span class="num" data-field="inFlight"></span> / <span data-field="limit"></span> in flight</div><dl>' +
+    '<dt>queued</dt><dd data-field="queued"></dd><dt>refused / s</dt><dd data-field="rps"></dd>' +
+    '<dt>admitted</dt><dd data-field="admitted"></dd><dt>hold p50 / p99</dt><dd data-field="hold"></dd></dl>';
+  el.querySelector("h2").textContent = r.name;
+  el.querySelector("svg").setAttribute("aria-label", r.inFlight + " of " + r.limit.effective + " permits in use");
+  const set = (field, text) => { el.querySelector('[data-field="' + field + '"]').textContent = text; };
+  set("inFlight", r.inFlight);
+  set("limit", r.limit.effective + (r.limit.override !== null ? " (runtime)" : ""));
+  set("queued", r.queued);
+  set("rps", refusedPerSecond.toFixed(1));
+  set("admitted", r.counters.admitted);
+  set("hold", (r.holdMs.p50 ?? "–") + " / " + (r.holdMs.p99 ?? "–") + " ms");
+  return el;
+}
+
+async function refresh() {
+  const token = sessionStorage.getItem(KEY);
+  if (!token) { $("login").hidden = false; return; }
+  try {
+    const res = await fetch(base + "/status", { headers: { authorization: "Bearer " + token } });
+    if (res.status === 401) { sessionStorage.removeItem(KEY); $("error").textContent = "Wrong token."; $("login").hidden = false; return; }
+    const { routes } = await res.json();
+    const now = Date.now();
+    $("routes").replaceChildren(...routes.map((r) => {
+      const prev = last.get(r.name);
+      const rps = prev ? (r.counters.refused - prev.refused) / Math.max(0.001, (now - prev.at) / 1000) : 0;
+      last.set(r.name, { refused: r.counters.refused, at: now });
+      return card(r, Math.max(0, rps));
+    }));
+    $("error").textContent = "";
+    $("updated").textContent = new Date(now).toLocaleTimeString();
+  } catch (e) {
+    $("error").textContent = "Cannot reach the gate: " + e.message;
+  }
+}
+
+$("login").addEventListener("submit", (e) => {
+  e.preventDefault();
+  sessionStorage.setItem(KEY, $("token").value);
+  $("login").hidden = true;
+  refresh();
+});
+refresh();
+setInterval(refresh, 1000);
+</script>
+</body>
+</html>
+`;
