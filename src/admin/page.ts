@@ -19,6 +19,7 @@ export const STATUS_PAGE = `<!doctype html>
   dl { display: grid; grid-template-columns: auto auto; gap: .2rem 1rem; margin: .5rem 0 0; font-size: .9rem; }
   dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
   form { display: flex; gap: .5rem; flex-wrap: wrap; }
+  [hidden] { display: none !important; }
   input { flex: 1; min-width: 12rem; padding: .5rem; }
   #error { color: var(--full); }
 </style>

@@ -1,0 +1,69 @@
+// The status page in a real browser (Debian's chromium, driven by playwright-core) while the gate is under load.
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import type { Browser } from "playwright-core";
+import { chromium } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { LocalGate } from "../../dev/gate.ts";
+import { LOCAL_ADMIN_TOKEN, startGate } from "../../dev/gate.ts";
+import { runLoad } from "../../dev/load.ts";
+import type { Origin } from "../../dev/origin.ts";
+import { startOrigin } from "../../dev/origin.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** CI installs chromium (.ci/run); elsewhere the test says how to get it rather than failing the suite. */
+const haveBrowser = existsSync(CHROMIUM) || process.env.CI === "true";
+if (!haveBrowser) console.warn(`status page test skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+let origin: Origin;
+let gate: LocalGate;
+let browser: Browser;
+
+beforeAll(async () => {
+	if (!haveBrowser) return;
+	origin = await startOrigin({ delayMs: 1_500 });
+	gate = await startGate({ origin: origin.url, limits: { routes: [{ name: "slow", path: "/*", limit: 4 }] } });
+	// The flags the machine's probe uses: no sandbox as root, and no background traffic on a closed network.
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		args: [
+			"--no-sandbox",
+			"--disable-gpu",
+			"--disable-quic",
+			"--no-first-run",
+			"--disable-background-networking",
+			"--disable-component-update",
+			"--disable-sync",
+		],
+	});
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await gate?.close();
+	await origin?.close();
+});
+
+it.skipIf(!haveBrowser)("shows the route's in-flight count rising above zero under load and falling back to zero", async () => {
+	const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+	await page.goto(`${gate.url}/__gauge/`);
+	await page.fill("#token", LOCAL_ADMIN_TOKEN);
+	await page.click("button[type=submit]");
+	await expect.poll(() => page.locator("#login").isVisible()).toBe(false);
+	const inFlight = page.locator('[data-route="slow"] [data-field="inFlight"]');
+	await expect.poll(() => inFlight.textContent(), { timeout: 10_000 }).toBe("0");
+
+	const load = runLoad({ url: `${gate.url}/work`, requests: 16, concurrency: 8 });
+	await expect.poll(async () => Number(await inFlight.textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
+	await mkdir("test-results", { recursive: true });
+	await page.screenshot({ path: "test-results/status-page.png", fullPage: true });
+	const seenUnderLoad = Number(await inFlight.textContent());
+
+	await load;
+	await expect.poll(() => inFlight.textContent(), { timeout: 10_000 }).toBe("0");
+	expect(seenUnderLoad).toBeLessThanOrEqual(4);
+	expect(await page.locator('[data-route="slow"] [data-field="limit"]').textContent()).toBe("4");
+	// The token lives in this tab only.
+	expect(await page.evaluate(() => sessionStorage.getItem("pressure-gauge-token"))).toBe(LOCAL_ADMIN_TOKEN);
+	expect(await page.evaluate(() => localStorage.length)).toBe(0);
+});
