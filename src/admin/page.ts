@@ -78,8 +78,9 @@ async function refresh() {
     const now = Date.now();
     $("routes").replaceChildren(...routes.map((r) => {
       const prev = last.get(r.name);
-      const rps = prev ? (r.counters.refused - prev.refused) / Math.max(0.001, (now - prev.at) / 1000) : 0;
-      last.set(r.name, { refused: r.counters.refused, at: now });
+      const refused = r.counters.refused + r.isolate.localRefusals;
+      const rps = prev ? (refused - prev.refused) / Math.max(0.001, (now - prev.at) / 1000) : 0;
+      last.set(r.name, { refused, at: now });
       return card(r, Math.max(0, rps));
     }));
     $("error").textContent = "";

@@ -41,6 +41,7 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 			permits.add(result.permit);
 			views.push({ policy: spec.policy, limit: spec.limit, remaining: result.limit - result.inFlight });
 		} else if (result.kind === "refused") {
+			if (result.local) isolateCounters(route.name).localRefusals++;
 			const view = { policy: spec.policy, limit: spec.limit, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) };
 			views.push(view);
 			if (route.dryRun) {

@@ -1,6 +1,7 @@
 // The Worker's side of the gauge: ask a Durable Object for a permit, and give it back exactly once.
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
+import { fullHints } from "./full-hints.ts";
 import type { AcquireRequest } from "./lease-table.ts";
 
 export type ReleaseReason =
@@ -30,7 +31,14 @@ export interface GaugeSpec {
 
 export type PermitResult =
 	| { readonly kind: "granted"; readonly permit: Permit; readonly inFlight: number; readonly limit: number }
-	| { readonly kind: "refused"; readonly retryAfterMs: number; readonly inFlight: number; readonly limit: number }
+	| {
+			readonly kind: "refused";
+			readonly retryAfterMs: number;
+			readonly inFlight: number;
+			readonly limit: number;
+			/** Refused from this isolate's hint that the gauge is full, without a Durable Object call. */
+			readonly local: boolean;
+	  }
 	/** The Durable Object could not answer; whether it granted the lease is unknown. */
 	| { readonly kind: "unavailable"; readonly error: unknown };
 
@@ -49,6 +57,14 @@ export async function acquirePermit(
 	waitUntil: WaitUntil,
 	clientGone: AbortSignal,
 ): Promise<PermitResult> {
+	// Requests that would wait (queue) or be admitted anyway (dry-run) must reach the object.
+	const hinted = !spec.queue && !spec.dryRun;
+	if (hinted) {
+		const now = Date.now();
+		const hint = fullHints.get(spec.objectName, now);
+		if (hint)
+			return { kind: "refused", retryAfterMs: Math.max(0, hint.freeAt - now), inFlight: hint.limit, limit: hint.limit, local: true };
+	}
 	const stub = ns.getByName(spec.objectName);
 	const leaseId = crypto.randomUUID();
 	const request: AcquireRequest = {
@@ -66,7 +82,8 @@ export async function acquirePermit(
 		if (result.ok) {
 			return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil), inFlight: result.inFlight, limit: result.limit };
 		}
-		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight: result.inFlight, limit: result.limit };
+		if (hinted && result.reason === "full") fullHints.set(spec.objectName, Date.now(), result.limit, result.retryAfterMs);
+		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight: result.inFlight, limit: result.limit, local: false };
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
 		// (a tombstone if it never ran); its expiry is the backstop. Overloaded objects are not retried.
@@ -108,6 +125,8 @@ export class Permit implements Releasable {
 	release(reason: ReleaseReason): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
+		// The permit this isolate gives back is free for its next request.
+		fullHints.clear(this.spec.objectName);
 		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs).then(
 			() => undefined,
 			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
