@@ -41,7 +41,8 @@ describe("runtime limits (PUT/DELETE …/routes/:name/limit)", () => {
 
 	it("lowered below the live count, admits nothing new until the count drops under it", async () => {
 		const g = gate({ routes: [{ name: "r", path: "/*", limit: 3 }] }, { ADMIN_TOKEN: TOKEN });
-		const held = [await hold(g), await hold(g), await hold(g)];
+		// The third stays at the origin longest, so it is still in flight when the first two are done.
+		const held = [await hold(g), await hold(g), await g.fetch("/stream?chunks=25&interval=40")];
 		await admin(g).set({ limit: 1 });
 		expect((await g.fetch("/request")).status).toBe(429);
 		await held[0]?.arrayBuffer();
