@@ -13,7 +13,7 @@ function admin(g: ReturnType<typeof gate>) {
 	};
 }
 
-const hold = (g: ReturnType<typeof gate>) => g.fetch("/stream?chunks=4&interval=30");
+const hold = (g: ReturnType<typeof gate>) => g.fetch("/stream?chunks=10&interval=50");
 
 describe("runtime limits (PUT/DELETE …/routes/:name/limit)", () => {
 	it("raises the limit at once, shows it beside the configured one, and clears back to the config", async () => {

@@ -43,7 +43,7 @@ describe("the cheap refusal path", () => {
 
 	it("sequential refusals reach the object once per hint", async () => {
 		const g = gate({ routes: [{ name: "h", path: "/*", limit: 1 }] });
-		const holder = await g.fetch("/stream?chunks=4&interval=40");
+		const holder = await g.fetch("/stream?chunks=10&interval=50");
 		for (let i = 0; i < 10; i++) expect((await g.fetch("/request?delay=0")).status).toBe(429);
 		expect((await g.status("h")).counters.refused).toBeLessThanOrEqual(2);
 		await holder.arrayBuffer();
@@ -51,7 +51,7 @@ describe("the cheap refusal path", () => {
 
 	it("never answers from a hint for queued or dry-run routes", async () => {
 		const g = gate({ routes: [{ name: "h", path: "/*", limit: 1, dryRun: true }] });
-		const holder = await g.fetch("/stream?chunks=4&interval=40");
+		const holder = await g.fetch("/stream?chunks=10&interval=50");
 		for (let i = 0; i < 5; i++) await (await g.fetch("/request?delay=0")).text();
 		expect((await g.status("h")).counters.dryRunRefused).toBe(5);
 		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBe(0);

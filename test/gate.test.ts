@@ -8,7 +8,7 @@ const limits = (limit: number, extra: Record<string, unknown> = {}) => ({
 describe("the gate: admit, refuse, release", () => {
 	it("refuses with 429 and the seed's body when no permit is free, without touching the origin", async () => {
 		const g = gate(limits(2));
-		const held = [await g.fetch("/stream?chunks=3&interval=30"), await g.fetch("/stream?chunks=3&interval=30")];
+		const held = [await g.fetch("/stream?chunks=10&interval=50"), await g.fetch("/stream?chunks=10&interval=50")];
 		const refused = await g.fetch("/request");
 		expect(refused.status).toBe(429);
 		expect(await refused.text()).toBe("Too many requests");
@@ -20,11 +20,11 @@ describe("the gate: admit, refuse, release", () => {
 
 	it("holds the permit until the body is completely delivered, not when the headers arrive", async () => {
 		const g = gate(limits(1));
-		const res = await g.fetch("/stream?chunks=4&interval=20");
+		const res = await g.fetch("/stream?chunks=10&interval=50");
 		expect(res.status).toBe(200);
 		await expectInFlight(g, "r", 1);
 		expect((await g.fetch("/request")).status).toBe(429);
-		expect((await res.arrayBuffer()).byteLength).toBe(4 * 16);
+		expect((await res.arrayBuffer()).byteLength).toBe(10 * 16);
 		// Released before the stream closed: the very next request finds the permit free.
 		await expectInFlight(g, "r", 0);
 		const next = await g.fetch("/request?delay=0");

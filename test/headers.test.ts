@@ -22,7 +22,7 @@ describe("refusal responses", () => {
 
 	it("429 carries Retry-After, RateLimit-Policy and RateLimit, and the seed's plain body", async () => {
 		const g = gate(limits());
-		const held = await g.fetch("/stream?chunks=3&interval=30");
+		const held = await g.fetch("/stream?chunks=10&interval=50");
 		const res = await g.fetch("/request");
 		expect(res.status).toBe(429);
 		expect(await res.text()).toBe("Too many requests");
@@ -34,7 +34,7 @@ describe("refusal responses", () => {
 
 	it("answers application/problem+json (RFC 9457) to a client that asks for JSON", async () => {
 		const g = gate(limits());
-		const held = await g.fetch("/stream?chunks=3&interval=30");
+		const held = await g.fetch("/stream?chunks=10&interval=50");
 		const res = await g.fetch("/request", { headers: { accept: "application/json" } });
 		expect(res.status).toBe(429);
 		expect(res.headers.get("content-type")).toBe("application/problem+json");
@@ -57,7 +57,7 @@ describe("refusal responses", () => {
 		await admitted.text();
 
 		const none = gate(limits({ rateLimitHeaders: "none" }));
-		const held = await none.fetch("/stream?chunks=3&interval=30");
+		const held = await none.fetch("/stream?chunks=10&interval=50");
 		const refused = await none.fetch("/request");
 		expect(refused.status).toBe(429);
 		expect(refused.headers.get("ratelimit")).toBeNull();

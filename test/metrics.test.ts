@@ -7,7 +7,7 @@ const TOKEN = "metrics-token";
 describe("GET …/metrics (Prometheus text format)", () => {
 	it("parses back into counters, gauges and a hold-time histogram with the live values", async () => {
 		const g = gate({ routes: [{ name: "m", path: "/*", limit: 2 }] }, { ADMIN_TOKEN: TOKEN });
-		const held = await g.fetch("/stream?chunks=3&interval=30");
+		const held = await g.fetch("/stream?chunks=10&interval=50");
 		const done = await g.fetch("/request?delay=30");
 		await done.text();
 		const res = await g.fetch("/__gauge/metrics", { headers: { authorization: `Bearer ${TOKEN}` } });

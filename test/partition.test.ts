@@ -9,7 +9,7 @@ const perKeyLimits = (by: string, extra: Record<string, unknown> = {}) => ({
 
 /** Holds a permit with a slow streaming body until `done` is called. */
 async function hold(g: ReturnType<typeof gate>, headers: Record<string, string>) {
-	const res = await g.fetch("/stream?chunks=4&interval=40", { headers });
+	const res = await g.fetch("/stream?chunks=10&interval=50", { headers });
 	return { status: res.status, done: () => res.arrayBuffer() };
 }
 

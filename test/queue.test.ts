@@ -8,7 +8,7 @@ const queued = (size: number, maxWaitMs: number) => ({ routes: [{ name: "q", pat
 describe("the bounded wait queue", () => {
 	it("admits waiters in arrival order, each the moment a permit frees", async () => {
 		const g = gate(queued(5, 5_000));
-		const holder = await g.fetch("/stream?chunks=3&interval=30");
+		const holder = await g.fetch("/stream?chunks=10&interval=50");
 		const finished: string[] = [];
 		const waiters: Promise<number>[] = [];
 		for (const name of ["a", "b", "c"]) {
@@ -42,7 +42,7 @@ describe("the bounded wait queue", () => {
 
 	it("refuses at once when the queue is full", async () => {
 		const g = gate(queued(1, 5_000));
-		const holder = await g.fetch("/stream?chunks=5&interval=30");
+		const holder = await g.fetch("/stream?chunks=10&interval=50");
 		const waiter = g.fetch("/request?delay=0");
 		await eventually(async () => expect((await g.status("q")).queued).toBe(1));
 		const overflow = await g.fetch("/request?delay=0");
@@ -53,7 +53,7 @@ describe("the bounded wait queue", () => {
 
 	it("a client that disconnects while queued leaves the queue and holds nothing", async () => {
 		const g = gate(queued(5, 5_000));
-		const holder = await g.fetch("/stream?chunks=5&interval=30");
+		const holder = await g.fetch("/stream?chunks=10&interval=50");
 		const client = new AbortController();
 		const gone = g.fetch("/request?delay=0", { signal: client.signal }).catch(() => undefined);
 		await eventually(async () => expect((await g.status("q")).queued).toBe(1));
