@@ -50,7 +50,9 @@ describe("admin surface", () => {
 
 	it("lists the busiest keys of a route with per-key limits", async () => {
 		const g = gate({ routes: [{ name: "r", path: "/*", limit: 10, perKey: { limit: 3, by: "header:x-user" } }] }, { ADMIN_TOKEN: TOKEN });
-		const held = await Promise.all(["a", "a", "b"].map((user) => g.fetch("/stream?chunks=10&interval=50", { headers: { "x-user": user } })));
+		const held = await Promise.all(
+			["a", "a", "b"].map((user) => g.fetch("/stream?chunks=10&interval=50", { headers: { "x-user": user } })),
+		);
 		const { routes } = (await (await g.fetch("/__gauge/status", bearer(TOKEN))).json()) as {
 			routes: { busiestKeys: { holder: string; inFlight: number }[] }[];
 		};

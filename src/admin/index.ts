@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../gate/load-config.ts";
-import { routeGauge } from "../gate/partition.ts";
+import { routeGauges, shareOf } from "../gate/partition.ts";
 import type { GateEnv } from "../gate/types.ts";
 import { log } from "../log.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
@@ -38,7 +38,11 @@ admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 		}
 		limit = value;
 	}
-	await c.env.GAUGE.getByName(routeGauge(route).objectName).setLimit(limit);
+	// A sharded route's limit is split into the same fixed shares as its configured one.
+	const shards = routeGauges(route);
+	await Promise.all(
+		shards.map((g, i) => c.env.GAUGE.getByName(g.objectName).setLimit(limit === null ? null : shareOf(limit, shards.length, i))),
+	);
 	log("limit_changed", { route: route.name, configured: route.limit, override: limit });
 	return c.json({ route: route.name, limit: { configured: route.limit, effective: limit ?? route.limit, override: limit } });
 });

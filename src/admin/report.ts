@@ -2,7 +2,7 @@
 import type { Route } from "../config/parse.ts";
 import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
-import { routeGauge } from "../gate/partition.ts";
+import { routeGauges, shareOf } from "../gate/partition.ts";
 import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
@@ -23,16 +23,50 @@ export function allRoutes(routes: readonly Route[], fallback: Route | null): Rou
 export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: readonly Route[]): Promise<RouteReport[]> {
 	return Promise.all(
 		routes.map(async (route) => {
-			const { limitOverride, ...status } = await ns.getByName(routeGauge(route).objectName).status();
+			const shards = await Promise.all(routeGauges(route).map((g) => ns.getByName(g.objectName).status()));
+			const { limitOverride, ...status } = mergeShards(shards);
+			const effective = shards.reduce((sum, s, i) => sum + (s.limitOverride ?? shareOf(route.limit, route.shards, i)), 0);
 			return {
 				name: route.name,
 				...status,
-				limit: { configured: route.limit, effective: limitOverride ?? route.limit, override: limitOverride },
+				limit: { configured: route.limit, effective, override: limitOverride },
 				holdMs: { p50: percentile(status.holds, 0.5), p90: percentile(status.holds, 0.9), p99: percentile(status.holds, 0.99) },
 				isolate: { ...isolateCounters(route.name) },
 			};
 		}),
 	);
+}
+
+/** One route's view from its shards' statuses: counts add up, the busiest keys are ranked again. */
+export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
+	const sum = (pick: (s: GaugeStatus) => number): number => shards.reduce((total, s) => total + pick(s), 0);
+	const overrides = shards.map((s) => s.limitOverride).filter((o): o is number => o !== null);
+	const released = sum((s) => s.counters.released);
+	const keys = new Map<string, number>();
+	for (const s of shards) for (const k of s.busiestKeys) keys.set(k.holder, (keys.get(k.holder) ?? 0) + k.inFlight);
+	return {
+		inFlight: sum((s) => s.inFlight),
+		queued: sum((s) => s.queued),
+		limitOverride: overrides.length > 0 ? overrides.reduce((a, b) => a + b, 0) : null,
+		counters: {
+			admitted: sum((s) => s.counters.admitted),
+			refused: sum((s) => s.counters.refused),
+			released: sum((s) => s.counters.released),
+			reaped: sum((s) => s.counters.reaped),
+			dryRunRefused: sum((s) => s.counters.dryRunRefused),
+			queued: sum((s) => s.counters.queued),
+		},
+		holdEwmaMs: released > 0 ? sum((s) => s.holdEwmaMs * s.counters.released) / released : (shards[0]?.holdEwmaMs ?? 0),
+		holds: {
+			buckets: (shards[0]?.holds.buckets ?? []).map((_, i) => sum((s) => s.holds.buckets[i] ?? 0)),
+			sumMs: sum((s) => s.holds.sumMs),
+			count: sum((s) => s.holds.count),
+		},
+		busiestKeys: [...keys]
+			.map(([holder, inFlight]) => ({ holder, inFlight }))
+			.sort((a, b) => b.inFlight - a.inFlight)
+			.slice(0, 10),
+	};
 }
 
 /** The upper bound of the bucket holding the q-quantile; null with no data or beyond the last finite bucket. */

@@ -36,6 +36,8 @@ export interface Route {
 	readonly dryRun: boolean;
 	/** Which responses carry RateLimit-Policy / RateLimit. */
 	readonly rateLimitHeaders: "refusals" | "all" | "none";
+	/** Durable Objects the route's permits are split across, each holding a fixed share. */
+	readonly shards: number;
 	/** Null for the default route, which matches whatever no rule matched. */
 	readonly pattern: URLPattern | null;
 	readonly methods: ReadonlySet<string> | null;
@@ -86,7 +88,7 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 			return;
 		}
 		const timing = resolveTiming(rule.data, at, errors);
-		if (!timing) return;
+		if (!timing || !checkShards(rule.data.shards, rule.data.limit, at, errors)) return;
 		const { name, limit, path, host, methods } = rule.data;
 		routes.push({
 			name,
@@ -111,11 +113,11 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 	}
 	const timing = resolveTiming(parsed.data, "LIMITS.default", errors);
 	const { limit } = parsed.data;
-	if (limit === "unlimited" || !timing) return null;
+	if (limit === "unlimited" || !timing || !checkShards(parsed.data.shards, limit, "LIMITS.default", errors)) return null;
 	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.data), pattern: null, methods: null };
 }
 
-type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders">;
+type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards">;
 
 /** Fills in the defaults of the settings that shape how a route admits and answers. */
 function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
@@ -126,6 +128,7 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		queue: queue ? { size: queue.size, maxWaitMs: queue.maxWaitMs } : null,
 		dryRun: rule.dryRun ?? DEFAULTS.dryRun,
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
+		shards: rule.shards ?? 1,
 	};
 }
 
@@ -173,6 +176,13 @@ function parseAdminPrefix(value: unknown, errors: string[]): string {
 		return DEFAULT_ADMIN_PREFIX;
 	}
 	return value;
+}
+
+/** Every shard holds a fixed share of the limit, at least one permit. */
+function checkShards(shards: number | undefined, limit: number, at: string, errors: string[]): boolean {
+	if (shards === undefined || shards <= limit) return true;
+	errors.push(`${at}.shards: got ${shards}, expected at most limit = ${limit} (every shard holds at least one permit)`);
+	return false;
 }
 
 type Timing = { originTimeoutMs: number; maxHoldMs: number };

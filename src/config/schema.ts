@@ -86,6 +86,7 @@ const routeSettings = {
 	queue: queue.optional(),
 	dryRun: z.boolean({ error: "expected true or false" }).optional(),
 	rateLimitHeaders: z.enum(["refusals", "all", "none"], { error: 'expected "refusals", "all" or "none"' }).optional(),
+	shards: limit.optional(),
 };
 
 export const RouteRuleInput = z.strictObject(

@@ -2,7 +2,7 @@
 // give them back exactly once when the exchange ends.
 import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
-import { acquirePermit, PermitGroup } from "../gauge/permit.ts";
+import { acquireFirst, PermitGroup } from "../gauge/permit.ts";
 import { logSampled } from "../log.ts";
 import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
 import type { LimitView } from "../responses/ratelimit-headers.ts";
@@ -35,14 +35,14 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 	let wouldRefuse = false;
 	const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
 	const accept = c.req.header("accept") ?? null;
-	for (const spec of await gaugesFor(c, route)) {
-		const result = await acquirePermit(c.env.GAUGE, spec, waitUntil, clientGone);
+	for (const alternatives of await gaugesFor(c, route)) {
+		const { spec, result } = await acquireFirst(c.env.GAUGE, alternatives, waitUntil, clientGone);
 		if (result.kind === "granted") {
 			permits.add(result.permit);
-			views.push({ policy: spec.policy, limit: spec.limit, remaining: result.limit - result.inFlight });
+			views.push({ policy: spec.policy, limit: spec.quota, remaining: result.limit - result.inFlight });
 		} else if (result.kind === "refused") {
 			if (result.local) isolateCounters(route.name).localRefusals++;
-			const view = { policy: spec.policy, limit: spec.limit, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) };
+			const view = { policy: spec.policy, limit: spec.quota, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) };
 			views.push(view);
 			if (route.dryRun) {
 				wouldRefuse = true;

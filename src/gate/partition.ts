@@ -33,20 +33,34 @@ export async function keyObjectName(route: string, key: string): Promise<string>
 	return `key:${route}:${hex.slice(0, 32)}`;
 }
 
-export function routeGauge(route: Route): GaugeSpec {
-	return {
-		objectName: `route:${route.name}`,
-		policy: route.name,
-		limit: route.limit,
-		maxHoldMs: route.maxHoldMs,
-		queue: route.queue,
-		dryRun: route.dryRun,
-	};
+/** Shard i's fixed share of a total: shares differ by at most one and add up to the total. */
+export function shareOf(total: number, shards: number, i: number): number {
+	return Math.floor(total / shards) + (i < total % shards ? 1 : 0);
 }
 
-/** The gauges in the order they are asked: the key's (never queued), then the route's. */
-export async function gaugesFor(c: Context<GateEnv>, route: Route): Promise<GaugeSpec[]> {
-	const total = routeGauge(route);
+/** Every Durable Object of the route: shard 0 is `route:<name>` (the only one when unsharded), then `route:<name>#<i>`. */
+export function routeGauges(route: Route): GaugeSpec[] {
+	return Array.from({ length: route.shards }, (_, i) => ({
+		objectName: i === 0 ? `route:${route.name}` : `route:${route.name}#${i}`,
+		policy: route.name,
+		quota: route.limit,
+		limit: shareOf(route.limit, route.shards, i),
+		maxHoldMs: route.maxHoldMs,
+		queue: route.queue ? { size: Math.ceil(route.queue.size / route.shards), maxWaitMs: route.queue.maxWaitMs } : null,
+		dryRun: route.dryRun,
+	}));
+}
+
+/**
+ * The limits a request must pass, in order: its key's share (never queued), then the route's total.
+ * Each is a list of alternatives tried in turn until one grants: for a sharded route, a random shard and,
+ * if it refuses, one other.
+ */
+export async function gaugesFor(c: Context<GateEnv>, route: Route, random: () => number = Math.random): Promise<GaugeSpec[][]> {
+	const shards = routeGauges(route);
+	const first = Math.floor(random() * shards.length);
+	const other = (first + 1 + Math.floor(random() * (shards.length - 1))) % shards.length;
+	const total = shards.length === 1 ? shards : [shards[first], shards[other]].filter((g): g is GaugeSpec => g !== undefined);
 	const perKey = route.perKey;
 	if (!perKey) return [total];
 	const key = partitionKey(c, perKey.by);
@@ -54,10 +68,11 @@ export async function gaugesFor(c: Context<GateEnv>, route: Route): Promise<Gaug
 	const share: GaugeSpec = {
 		objectName: await keyObjectName(route.name, key ?? MISSING_KEY),
 		policy: `${route.name}.per-key`,
+		quota: perKey.limit,
 		limit: perKey.limit,
 		maxHoldMs: route.maxHoldMs,
 		queue: null,
 		dryRun: route.dryRun,
 	};
-	return [share, { ...total, holder: share.objectName }];
+	return [[share], total.map((g) => ({ ...g, holder: share.objectName }))];
 }

@@ -21,6 +21,9 @@ export interface GaugeSpec {
 	readonly objectName: string;
 	/** The policy name in RateLimit headers and logs. */
 	readonly policy: string;
+	/** The policy's quota in RateLimit headers: the route's total even when this object holds a shard of it. */
+	readonly quota: number;
+	/** Permits this object holds. */
 	readonly limit: number;
 	readonly maxHoldMs: number;
 	readonly queue: AcquireRequest["queue"] | null;
@@ -93,6 +96,25 @@ export async function acquirePermit(
 	} finally {
 		clientGone.removeEventListener("abort", onGone);
 	}
+}
+
+/**
+ * Tries the alternatives for one limit in turn (a sharded route's shards) and stops at the first grant.
+ * Otherwise returns the last answer: a refusal or an unavailable object.
+ */
+export async function acquireFirst(
+	ns: DurableObjectNamespace<Gauge>,
+	alternatives: readonly GaugeSpec[],
+	waitUntil: WaitUntil,
+	clientGone: AbortSignal,
+): Promise<{ spec: GaugeSpec; result: PermitResult }> {
+	let last: { spec: GaugeSpec; result: PermitResult } | null = null;
+	for (const spec of alternatives) {
+		last = { spec, result: await acquirePermit(ns, spec, waitUntil, clientGone) };
+		if (last.result.kind === "granted") return last;
+	}
+	if (!last) throw new Error("acquireFirst needs at least one gauge");
+	return last;
 }
 
 function isOverloaded(error: unknown): boolean {
