@@ -41,6 +41,24 @@ describe("the cheap refusal path", () => {
 		await next.text();
 	});
 
+	it("a burst that arrives with no hint sends one probe to the object; the rest wait for its answer", async () => {
+		const g = gate({ routes: [{ name: "h", path: "/*", limit: 1 }] });
+		const holder = await g.fetch("/stream?chunks=10&interval=50");
+		const refused = await Promise.all(Array.from({ length: 30 }, () => g.fetch("/request?delay=0")));
+		expect(refused.map((r) => r.status)).toEqual(Array(30).fill(429));
+		expect((await g.status("h")).counters.refused).toBe(1);
+		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBe(29);
+		await holder.arrayBuffer();
+	});
+
+	it("when the probe is granted, the requests that waited on it ask the object themselves", async () => {
+		const g = gate({ routes: [{ name: "h", path: "/*", limit: 3 }] });
+		const results = await Promise.all(Array.from({ length: 10 }, () => g.fetch("/request?delay=100")));
+		expect(results.filter((r) => r.status === 200)).toHaveLength(3);
+		await Promise.all(results.map((r) => r.text()));
+		expect((await g.status("h")).inFlight).toBe(0);
+	});
+
 	it("sequential refusals reach the object once per hint", async () => {
 		const g = gate({ routes: [{ name: "h", path: "/*", limit: 1 }] });
 		const holder = await g.fetch("/stream?chunks=10&interval=50");

@@ -1,6 +1,7 @@
 // The Durable Object that holds one route's (or one key's) permits: the single authority for its count, worldwide.
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../log.ts";
+import type { LeaseStore } from "./lease-store.ts";
 import { SqlLeaseStore } from "./lease-store.ts";
 import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram } from "./lease-table.ts";
 import { LeaseTable } from "./lease-table.ts";
@@ -37,13 +38,18 @@ export class Gauge extends DurableObject {
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
-		this.table = new LeaseTable(new SqlLeaseStore(ctx.storage.sql));
+		this.table = new LeaseTable(this.createStore(ctx));
 		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
 		this.limitOverride =
 			ctx.storage.sql.exec<{ value: number }>("SELECT value FROM settings WHERE name = 'limit'").toArray()[0]?.value ?? null;
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
 		});
+	}
+
+	/** Where leases live: SQLite, so they survive restarts. (The benchmark's in-memory baseline overrides it.) */
+	protected createStore(ctx: DurableObjectState): LeaseStore {
+		return new SqlLeaseStore(ctx.storage.sql);
 	}
 
 	/**

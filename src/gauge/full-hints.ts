@@ -17,6 +17,28 @@ export interface FullHint {
 
 export class FullHints {
 	private readonly hints = new Map<string, FullHint>();
+	/** One Durable Object call per gauge that others may wait on instead of making their own. */
+	private readonly probes = new Map<string, Promise<unknown>>();
+
+	/**
+	 * Makes `call` the gauge's probe unless one is already out. While it is out, other requests wait for
+	 * it (`settled`) and then look at the hint it left: so when the hint lapses under a flood, one call
+	 * finds out whether the gauge is still full, not one call per waiting request.
+	 */
+	watch(gauge: string, call: Promise<unknown>): void {
+		if (this.probes.has(gauge)) return;
+		const probe = call.then(
+			() => undefined,
+			() => undefined,
+		);
+		this.probes.set(gauge, probe);
+		void probe.then(() => this.probes.delete(gauge));
+	}
+
+	/** The probe out for this gauge, if any. */
+	probe(gauge: string): Promise<unknown> | undefined {
+		return this.probes.get(gauge);
+	}
 
 	/** The live hint for a gauge, if any. */
 	get(gauge: string, now: number): FullHint | null {

@@ -63,10 +63,13 @@ export async function acquirePermit(
 	// Requests that would wait (queue) or be admitted anyway (dry-run) must reach the object.
 	const hinted = !spec.queue && !spec.dryRun;
 	if (hinted) {
-		const now = Date.now();
-		const hint = fullHints.get(spec.objectName, now);
-		if (hint)
-			return { kind: "refused", retryAfterMs: Math.max(0, hint.freeAt - now), inFlight: hint.limit, limit: hint.limit, local: true };
+		let local = localRefusal(spec.objectName);
+		const probe = local ? undefined : fullHints.probe(spec.objectName);
+		if (probe) {
+			await probe;
+			local = localRefusal(spec.objectName);
+		}
+		if (local) return local;
 	}
 	const stub = ns.getByName(spec.objectName);
 	const leaseId = crypto.randomUUID();
@@ -81,11 +84,16 @@ export async function acquirePermit(
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
 	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });
 	try {
-		const result = await stub.acquire(request);
+		// The hint is set in the call's own continuation, before anyone waiting on it as a probe looks.
+		const call = stub.acquire(request).then((result) => {
+			if (hinted && !result.ok && result.reason === "full") fullHints.set(spec.objectName, Date.now(), result.limit, result.retryAfterMs);
+			return result;
+		});
+		if (hinted) fullHints.watch(spec.objectName, call);
+		const result = await call;
 		if (result.ok) {
 			return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil), inFlight: result.inFlight, limit: result.limit };
 		}
-		if (hinted && result.reason === "full") fullHints.set(spec.objectName, Date.now(), result.limit, result.retryAfterMs);
 		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight: result.inFlight, limit: result.limit, local: false };
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
@@ -115,6 +123,14 @@ export async function acquireFirst(
 	}
 	if (!last) throw new Error("acquireFirst needs at least one gauge");
 	return last;
+}
+
+/** A refusal from this isolate's hint that the gauge is full, or null when there is no live hint. */
+function localRefusal(gauge: string): PermitResult | null {
+	const now = Date.now();
+	const hint = fullHints.get(gauge, now);
+	if (!hint) return null;
+	return { kind: "refused", retryAfterMs: Math.max(0, hint.freeAt - now), inFlight: hint.limit, limit: hint.limit, local: true };
 }
 
 function isOverloaded(error: unknown): boolean {

@@ -1,0 +1,197 @@
+// `npm run bench`: pressure-gauge against a bare pass-through Worker (the same Hono proxy, no gate),
+// side by side in one run on the same local runtime, with a loopback origin and autocannon.
+// Prints a table and writes bench/RESULTS.md. Loopback only; every phase is bounded in time.
+import type { EventEmitter } from "node:events";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import autocannon from "autocannon";
+import type { LocalGate } from "../dev/gate.ts";
+import { startGate } from "../dev/gate.ts";
+import { percentile, runLoad } from "../dev/load.ts";
+import type { Origin } from "../dev/origin.ts";
+import { startOrigin } from "../dev/origin.ts";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/** `npm run bench -- 2 4` runs only those scenarios (and does not rewrite RESULTS.md). */
+const ONLY = new Set(process.argv.slice(2).map(Number));
+const runs = (n: number): boolean => ONLY.size === 0 || ONLY.has(n);
+
+interface Measured {
+	requests: number;
+	perSecond: number;
+	/** Latencies in ms by status. */
+	latencies: Map<number, number[]>;
+	errors: number;
+}
+
+/** Closed-loop load from autocannon, recording each response's status and latency. */
+async function load(url: string, connections: number, seconds = SECONDS): Promise<Measured> {
+	const latencies = new Map<number, number[]>();
+	// Without a callback autocannon returns its event emitter, made thenable.
+	const instance = autocannon({ url, connections, duration: seconds, pipelining: 1 }) as unknown as EventEmitter &
+		Promise<autocannon.Result>;
+	instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
+		const list = latencies.get(status) ?? [];
+		list.push(ms);
+		latencies.set(status, list);
+	});
+	const result = await instance;
+	const requests = [...latencies.values()].reduce((n, l) => n + l.length, 0);
+	return { requests, perSecond: requests / seconds, latencies, errors: result.errors + result.timeouts };
+}
+
+const count = (m: Measured, status: number): number => m.latencies.get(status)?.length ?? 0;
+const p = (m: Measured, status: number, q: number): number => percentile(m.latencies.get(status) ?? [], q);
+const all = (m: Measured): number[] => [...m.latencies.values()].flat();
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+
+/** Samples the origin's concurrency every few ms while `during` runs; returns the mean and the peak. */
+async function sampleOrigin<T>(origin: Origin, during: Promise<T>): Promise<{ result: T; mean: number; peak: number }> {
+	const samples: number[] = [];
+	const timer = setInterval(() => samples.push(origin.stats().inFlight), 5);
+	const result = await during;
+	clearInterval(timer);
+	// Drop the ramp-up and the drain: the first and last 5% of samples.
+	const cut = Math.floor(samples.length * 0.05);
+	const steady = samples.slice(cut, samples.length - cut);
+	return { result, mean: steady.reduce((a, b) => a + b, 0) / Math.max(1, steady.length), peak: origin.stats().peak };
+}
+
+async function withGate<T>(options: Parameters<typeof startGate>[0], use: (gate: LocalGate) => Promise<T>): Promise<T> {
+	const gate = await startGate(options);
+	try {
+		await (await fetch(`${gate.url}/warm-up?delay=0`)).arrayBuffer();
+		return await use(gate);
+	} finally {
+		await gate.close();
+	}
+}
+
+function machine(): string {
+	const cpu = cpus();
+	const workerd = JSON.parse(readFileSync("node_modules/workerd/package.json", "utf8")).version;
+	const wrangler = JSON.parse(readFileSync("node_modules/wrangler/package.json", "utf8")).version;
+	return `${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; workerd ${workerd}; wrangler ${wrangler}`;
+}
+
+async function main(): Promise<void> {
+	const rows: string[][] = [];
+	const notes: string[] = [];
+	const origin = await startOrigin();
+	const route = (limit: number, extra: Record<string, unknown> = {}) => ({ routes: [{ name: "bench", path: "/*", limit, ...extra }] });
+
+	// 1. Below the limit: what the gate costs over the bare proxy. (The bare rate is also scenario 2's yardstick.)
+	console.log("1/4 below the limit: bare vs gate, fast origin, 20 connections");
+	let bare1: Measured | null = null;
+	if (runs(1) || runs(2)) {
+		bare1 = await withGate({ configPath: "bench/bare/wrangler.toml", origin: origin.url }, (g) => load(`${g.url}/fast?delay=0`, 20));
+		const gate1 = await withGate({ origin: origin.url, limits: route(10_000) }, (g) => load(`${g.url}/fast?delay=0`, 20));
+		const ratio = gate1.perSecond / bare1.perSecond;
+		rows.push([
+			"1. below the limit",
+			"bare proxy",
+			`${fmt(bare1.perSecond)} req/s`,
+			`p50 ${fmt(percentile(all(bare1), 50))} ms, p99 ${fmt(percentile(all(bare1), 99))} ms`,
+		]);
+		rows.push([
+			"",
+			"gate (limit 10 000)",
+			`${fmt(gate1.perSecond)} req/s`,
+			`p50 ${fmt(percentile(all(gate1), 50))} ms, p99 ${fmt(percentile(all(gate1), 99))} ms; **gate/bare throughput ${fmt(ratio, 2)}** (target ≥ 0.85); added p50 ${fmt(percentile(all(gate1), 50) - percentile(all(bare1), 50), 1)} ms, p99 ${fmt(percentile(all(gate1), 99) - percentile(all(bare1), 99), 1)} ms`,
+		]);
+	}
+
+	// 2. A flood at 10× the limit, slow origin: the refusal path, DO calls per refusal, utilisation.
+	for (const shards of runs(2) ? [1, 2] : []) {
+		console.log(`2/4 flood: limit 10, 100 connections, 200 ms origin, shards ${shards}`);
+		origin.reset();
+		const flood = await withGate({ origin: origin.url, limits: route(10, { shards }) }, async (g) => {
+			const sampled = await sampleOrigin(origin, load(`${g.url}/slow?delay=200`, 100));
+			const status = await g.status("bench");
+			return { ...sampled, status };
+		});
+		const m = flood.result;
+		const refusedPerSecond = count(m, 429) / SECONDS;
+		const doRefusals = flood.status.counters.refused ?? 0;
+		rows.push([
+			shards === 1 ? "2. flood, 10× the limit" : "",
+			`gate, limit 10, ${shards} shard${shards > 1 ? "s" : ""}`,
+			`${fmt(refusedPerSecond)} refusals/s, ${fmt(count(m, 200) / SECONDS)} admitted/s`,
+			`refusal p50 ${fmt(p(m, 429, 50), 1)} ms, p99 ${fmt(p(m, 429, 99), 1)} ms; **refused/s ÷ bare proxied/s ${fmt(refusedPerSecond / (bare1?.perSecond ?? Number.NaN), 2)}** (target ≥ 1.5); ` +
+				`**DO calls per refusal ${fmt(doRefusals / Math.max(1, count(m, 429)), 3)}** (target ≤ 0.1); ` +
+				`**utilisation ${fmt((100 * flood.mean) / 10, 1)} %** (target ≥ 90 %); origin peak ${flood.peak} (limit 10)`,
+		]);
+		if (flood.peak > 10) notes.push(`flood with ${shards} shard(s): the origin saw ${flood.peak} at once, above the limit of 10`);
+	}
+
+	// 3. The seed's experiment: limit 10, a 2 s origin, 200 requests 50 at a time (hey's defaults).
+	if (runs(3)) await seedExperiment(origin, route, rows);
+
+	// 4. The gauge object alone.
+	if (runs(4)) await gaugeAlone(rows);
+	await origin.close();
+
+	const table = [
+		"| scenario | setup | result | ratios and details |",
+		"|---|---|---|---|",
+		...rows.map((r) => `| ${r.join(" | ")} |`),
+	].join("\n");
+	console.log(`\n${table}`);
+	if (ONLY.size > 0) return;
+	const report = `# Benchmark results
+
+Made by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}.
+
+Machine: ${machine()}.
+
+Everything runs on this machine: the loopback origin (dev/origin.ts), wrangler's local runtime (workerd, as
+\`wrangler dev\`) serving the gate or the bare baseline, and autocannon, ${SECONDS} s per phase. Absolute numbers are
+this machine's; the ratios compare the gate with the bare Worker in the same run.
+
+${table}
+${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n` : ""}`;
+	writeFileSync("bench/RESULTS.md", report);
+	console.log("\nwritten to bench/RESULTS.md");
+}
+
+type RouteLimits = (limit: number, extra?: Record<string, unknown>) => unknown;
+
+async function seedExperiment(origin: Origin, route: RouteLimits, rows: string[][]): Promise<void> {
+	console.log("3/4 the seed's experiment");
+	origin.reset();
+	const seed = await withGate({ origin: origin.url, limits: route(10) }, async (g) => {
+		await runLoad({ url: `${g.url}/warm-up?delay=0`, requests: 50, concurrency: 50 });
+		origin.reset();
+		return runLoad({ url: `${g.url}/request?delay=2000`, requests: 200, concurrency: 50 });
+	});
+	rows.push([
+		"3. the seed's experiment",
+		"gate, limit 10, 2 s origin",
+		`${seed.statuses[200] ?? 0} × 200, ${seed.statuses[429] ?? 0} × 429`,
+		`in ${fmt(seed.elapsedMs / 1000, 2)} s (the seed's Go server: 8.01 s); origin peak ${origin.stats().peak}; refusal p50 ${fmt(percentile(seed.latencies[429] ?? [], 50), 1)} ms`,
+	]);
+}
+
+async function gaugeAlone(rows: string[][]): Promise<void> {
+	console.log("4/4 the gauge object alone");
+	await withGate({ configPath: "bench/gauge/wrangler.toml" }, async (g) => {
+		for (const concurrency of [1, 16]) {
+			const results: Record<string, number> = {};
+			for (const kind of ["noop", "memory", "durable"]) {
+				await fetch(`${g.url}/pairs?kind=${kind}&n=200&concurrency=${concurrency}`); // warm-up
+				const res = (await (await fetch(`${g.url}/pairs?kind=${kind}&n=3000&concurrency=${concurrency}`)).json()) as {
+					pairsPerSecond: number;
+				};
+				results[kind] = res.pairsPerSecond;
+			}
+			rows.push([
+				concurrency === 1 ? "4. the gauge object alone" : "",
+				`${concurrency} caller${concurrency > 1 ? "s" : ""} at once`,
+				`${fmt(results.durable ?? 0)} pairs/s durable`,
+				`in memory ${fmt(results.memory ?? 0)} pairs/s, no-op calls ${fmt(results.noop ?? 0)} pairs/s; **durable/memory ${fmt((results.durable ?? 0) / (results.memory ?? 1), 2)}** (target ≥ 1 000 durable pairs/s)`,
+			]);
+		}
+	});
+}
+
+await main();
