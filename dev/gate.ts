@@ -32,13 +32,15 @@ export interface LocalGateOptions {
 	origin?: string;
 	/** Another wrangler config, e.g. a bare pass-through Worker for the benchmark's baseline. */
 	configPath?: string;
+	/** Where Durable Object storage lives (a fresh folder is made inside). Default: the OS's temp folder. */
+	stateDir?: string;
 }
 
 /** The admin token the local gate is started with. */
 export const LOCAL_ADMIN_TOKEN = "local-test-token";
 
 export async function startGate(options: LocalGateOptions = {}): Promise<LocalGate> {
-	const persist = await mkdtemp(join(tmpdir(), "pressure-gauge-"));
+	const persist = await mkdtemp(join(options.stateDir ?? tmpdir(), "pressure-gauge-"));
 	const bindings: Record<string, { type: "json"; value: unknown } | { type: "plain_text" | "secret_text"; value: string }> = {
 		ADMIN_TOKEN: { type: "secret_text", value: LOCAL_ADMIN_TOKEN },
 	};

@@ -4,7 +4,7 @@
 
 /** The shortest and longest a hint lives, whatever the Durable Object expects. */
 export const MIN_HINT_MS = 20;
-export const MAX_HINT_MS = 200;
+export const MAX_HINT_MS = 250;
 /** Gauges remembered at most; the oldest hint goes first. */
 const MAX_HINTS = 10_000;
 
