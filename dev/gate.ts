@@ -50,7 +50,13 @@ export async function startGate(options: LocalGateOptions = {}): Promise<LocalGa
 	const input = () => ({
 		config: options.configPath ?? "wrangler.toml",
 		bindings: { ...bindings, GENERATION: { type: "plain_text" as const, value: String(generation) } },
-		dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false as const, watch: false, logLevel: "none" as const, persist },
+		dev: {
+			server: { hostname: "127.0.0.1", port: 0 },
+			inspector: false as const,
+			watch: false,
+			logLevel: (process.env.GATE_LOG_LEVEL ?? "none") as "none",
+			persist,
+		},
 	});
 	// The input's binding types are wider in wrangler than in its published declarations.
 	const worker = await unstable_startWorker(input() as never);

@@ -1,26 +1,49 @@
 import { describe, expect, it } from "vitest";
 import { isolateCounters } from "../src/gate/isolate-counters.ts";
-import { FullHints, MAX_HINT_MS, MIN_HINT_MS } from "../src/gauge/full-hints.ts";
+import { FORGET_MS, FullHints, MAX_HINT_MS, MIN_HINT_MS, PROBE_MS } from "../src/gauge/full-hints.ts";
 import { gate } from "./helpers/gate.ts";
 
 describe("FullHints", () => {
-	it("lives about as long as the object expects to stay full, within bounds", () => {
+	it("refuses for about as long as the object expects to stay full, within bounds", () => {
 		const hints = new FullHints();
-		hints.set("g", 1_000, 5, 70);
-		expect(hints.get("g", 1_069)).toMatchObject({ until: 1_070, limit: 5, freeAt: 1_070 });
-		expect(hints.get("g", 1_070)).toBeNull();
-		hints.set("short", 0, 5, 0);
-		expect(hints.get("short", MIN_HINT_MS - 1)).not.toBeNull();
-		expect(hints.get("short", MIN_HINT_MS)).toBeNull();
-		hints.set("long", 0, 5, 60_000);
-		expect(hints.get("long", MAX_HINT_MS)).toBeNull();
+		hints.full("g", 1_000, 5, 70);
+		expect(hints.check("g", 1_069)).toMatchObject({ until: 1_070, limit: 5, freeAt: 1_070 });
+		expect(hints.check("g", 1_070)).toBeNull();
+		hints.full("short", 0, 5, 0);
+		expect(hints.check("short", MIN_HINT_MS - 1)).not.toBeNull();
+		expect(hints.check("short", MIN_HINT_MS)).toBeNull();
+		hints.full("long", 0, 5, 60_000);
+		expect(hints.check("long", MAX_HINT_MS - 1)).not.toBeNull();
+		expect(hints.check("long", MAX_HINT_MS)).toBeNull();
 	});
 
-	it("is cleared when this isolate frees a permit", () => {
+	it("after a hint lapses, lets one request probe the object and refuses the rest while it is out", () => {
 		const hints = new FullHints();
-		hints.set("g", 0, 5, 100);
+		hints.full("g", 0, 5, 50);
+		expect(hints.check("g", 60)).toBeNull(); // the probe
+		expect(hints.check("g", 61)).not.toBeNull();
+		expect(hints.check("g", 60 + PROBE_MS - 1)).not.toBeNull();
+		// A probe that never reported back: after PROBE_MS the next request probes.
+		expect(hints.check("g", 60 + PROBE_MS)).toBeNull();
+	});
+
+	it("is cleared by a grant or a local release, and forgotten long after it lapsed", () => {
+		const hints = new FullHints();
+		hints.full("g", 0, 5, 100);
 		hints.clear("g");
-		expect(hints.get("g", 1)).toBeNull();
+		expect(hints.check("g", 1)).toBeNull();
+		expect(hints.check("g", 2)).toBeNull();
+		hints.full("old", 0, 5, 100);
+		expect(hints.check("old", 100 + FORGET_MS + 1)).toBeNull();
+		expect(hints.check("old", 100 + FORGET_MS + 2)).toBeNull();
+		expect(hints.size).toBe(0);
+	});
+
+	it("never leaves a request waiting: check is synchronous and returns at once", () => {
+		const hints = new FullHints();
+		hints.full("g", 0, 5, 100);
+		const results = Array.from({ length: 1_000 }, (_, i) => hints.check("g", i));
+		expect(results.every((r) => r === null || typeof r.until === "number")).toBe(true);
 	});
 });
 
@@ -41,17 +64,7 @@ describe("the cheap refusal path", () => {
 		await next.text();
 	});
 
-	it("a burst that arrives with no hint sends one probe to the object; the rest wait for its answer", async () => {
-		const g = gate({ routes: [{ name: "h", path: "/*", limit: 1 }] });
-		const holder = await g.fetch("/stream?chunks=10&interval=50");
-		const refused = await Promise.all(Array.from({ length: 30 }, () => g.fetch("/request?delay=0")));
-		expect(refused.map((r) => r.status)).toEqual(Array(30).fill(429));
-		expect((await g.status("h")).counters.refused).toBe(1);
-		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBe(29);
-		await holder.arrayBuffer();
-	});
-
-	it("when the probe is granted, the requests that waited on it ask the object themselves", async () => {
+	it("a grant clears the hint, so a burst below the limit is admitted in full", async () => {
 		const g = gate({ routes: [{ name: "h", path: "/*", limit: 3 }] });
 		const results = await Promise.all(Array.from({ length: 10 }, () => g.fetch("/request?delay=100")));
 		expect(results.filter((r) => r.status === 200)).toHaveLength(3);

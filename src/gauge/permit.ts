@@ -63,13 +63,10 @@ export async function acquirePermit(
 	// Requests that would wait (queue) or be admitted anyway (dry-run) must reach the object.
 	const hinted = !spec.queue && !spec.dryRun;
 	if (hinted) {
-		let local = localRefusal(spec.objectName);
-		const probe = local ? undefined : fullHints.probe(spec.objectName);
-		if (probe) {
-			await probe;
-			local = localRefusal(spec.objectName);
-		}
-		if (local) return local;
+		const now = Date.now();
+		const hint = fullHints.check(spec.objectName, now);
+		if (hint)
+			return { kind: "refused", retryAfterMs: Math.max(0, hint.freeAt - now), inFlight: hint.limit, limit: hint.limit, local: true };
 	}
 	const stub = ns.getByName(spec.objectName);
 	const leaseId = crypto.randomUUID();
@@ -84,13 +81,9 @@ export async function acquirePermit(
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
 	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });
 	try {
-		// The hint is set in the call's own continuation, before anyone waiting on it as a probe looks.
-		const call = stub.acquire(request).then((result) => {
-			if (hinted && !result.ok && result.reason === "full") fullHints.set(spec.objectName, Date.now(), result.limit, result.retryAfterMs);
-			return result;
-		});
-		if (hinted) fullHints.watch(spec.objectName, call);
-		const result = await call;
+		const result = await stub.acquire(request);
+		if (hinted && result.ok) fullHints.clear(spec.objectName);
+		if (hinted && !result.ok && result.reason === "full") fullHints.full(spec.objectName, Date.now(), result.limit, result.retryAfterMs);
 		if (result.ok) {
 			return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil), inFlight: result.inFlight, limit: result.limit };
 		}
@@ -123,14 +116,6 @@ export async function acquireFirst(
 	}
 	if (!last) throw new Error("acquireFirst needs at least one gauge");
 	return last;
-}
-
-/** A refusal from this isolate's hint that the gauge is full, or null when there is no live hint. */
-function localRefusal(gauge: string): PermitResult | null {
-	const now = Date.now();
-	const hint = fullHints.get(gauge, now);
-	if (!hint) return null;
-	return { kind: "refused", retryAfterMs: Math.max(0, hint.freeAt - now), inFlight: hint.limit, limit: hint.limit, local: true };
 }
 
 function isOverloaded(error: unknown): boolean {
