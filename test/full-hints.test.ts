@@ -39,6 +39,18 @@ describe("FullHints", () => {
 		expect(hints.size).toBe(0);
 	});
 
+	it("after this isolate frees a permit of a full gauge, lets exactly one request probe", () => {
+		const hints = new FullHints();
+		hints.full("g", 0, 5, 200);
+		hints.freed("g", 10);
+		expect(hints.check("g", 11)).toBeNull();
+		expect(hints.check("g", 12)).not.toBeNull();
+		hints.freed("g", 13);
+		expect(hints.check("g", 14)).toBeNull();
+		hints.freed("unknown", 15);
+		expect(hints.check("unknown", 16)).toBeNull();
+	});
+
 	it("never leaves a request waiting: check is synchronous and returns at once", () => {
 		const hints = new FullHints();
 		hints.full("g", 0, 5, 100);
@@ -48,16 +60,16 @@ describe("FullHints", () => {
 });
 
 describe("the cheap refusal path", () => {
-	it("refuses a flood from the isolate's hint with one Durable Object call, and admits again as soon as this isolate releases", async () => {
+	it("refuses a flood from the isolate's hint without Durable Object calls, and admits again as soon as this isolate releases", async () => {
 		const g = gate({ routes: [{ name: "h", path: "/*", limit: 1 }] });
 		const holder = await g.fetch("/stream?chunks=8&interval=40");
 		expect((await g.fetch("/request?delay=0")).status).toBe(429);
 		const refused = await Promise.all(Array.from({ length: 30 }, () => g.fetch("/request?delay=0")));
 		expect(refused.map((r) => r.status)).toEqual(Array(30).fill(429));
 		for (const r of refused) expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-		// The first refusal asked the object; the flood after it was answered from the hint.
-		expect((await g.status("h")).counters.refused).toBe(1);
-		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBe(30);
+		// The grant that took the only permit said the gauge was full: the whole flood was answered here.
+		expect((await g.status("h")).counters.refused).toBe(0);
+		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBe(31);
 		await holder.arrayBuffer();
 		const next = await g.fetch("/request?delay=0");
 		expect(next.status).toBe(200);

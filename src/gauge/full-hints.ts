@@ -57,9 +57,19 @@ export class FullHints {
 		this.entries.set(gauge, { until: now + ttl, limit, freeAt: now + retryAfterMs, probeUntil: 0 });
 	}
 
-	/** The gauge has room: the object granted a permit, or this isolate freed one. */
+	/** The object granted a permit and said there is room left. */
 	clear(gauge: string): void {
 		this.entries.delete(gauge);
+	}
+
+	/**
+	 * This isolate gave a permit back to a gauge it knew as full: one permit is free, so the next request
+	 * asks the object (as the probe) and the others are refused while it is out, instead of all rushing in.
+	 */
+	freed(gauge: string, now: number): void {
+		const entry = this.entries.get(gauge);
+		if (!entry) return;
+		this.entries.set(gauge, { ...entry, until: now, probeUntil: 0 });
 	}
 
 	get size(): number {

@@ -82,8 +82,12 @@ export async function acquirePermit(
 	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });
 	try {
 		const result = await stub.acquire(request);
-		if (hinted && result.ok) fullHints.clear(spec.objectName);
-		if (hinted && !result.ok && result.reason === "full") fullHints.full(spec.objectName, Date.now(), result.limit, result.retryAfterMs);
+		if (hinted) {
+			// A grant that took the last permit says as much as a refusal: the gauge is full now.
+			if (!result.ok && result.reason === "full") fullHints.full(spec.objectName, Date.now(), result.limit, result.retryAfterMs);
+			else if (result.ok && result.inFlight >= result.limit) fullHints.full(spec.objectName, Date.now(), result.limit, 0);
+			else if (result.ok) fullHints.clear(spec.objectName);
+		}
 		if (result.ok) {
 			return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil), inFlight: result.inFlight, limit: result.limit };
 		}
@@ -149,7 +153,7 @@ export class Permit implements Releasable {
 		if (this.released) return this.released;
 		this.reason = reason;
 		// The permit this isolate gives back is free for its next request.
-		fullHints.clear(this.spec.objectName);
+		fullHints.freed(this.spec.objectName, Date.now());
 		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs).then(
 			() => undefined,
 			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
