@@ -156,7 +156,7 @@ async function main(): Promise<void> {
 			`${fmt(refusedPerSecond)} refusals/s, ${fmt(count(m, 200) / SECONDS)} admitted/s`,
 			`refusal p50 ${fmt(p(m, 429, 50), 1)} ms, p99 ${fmt(p(m, 429, 99), 1)} ms; **refused/s ÷ bare proxied/s ${fmt(refusedPerSecond / bareRate, 2)}** (target ≥ 1.5); ` +
 				`**DO calls per refusal ${fmt(doRefusals / Math.max(1, count(m, 429)), 3)}** (target ≤ 0.1); ` +
-				`**utilisation ${fmt((100 * flood.mean) / 10, 1)} %** (target ≥ 90 %); origin peak ${flood.peak} (limit 10)`,
+				`**utilisation ${fmt((100 * flood.mean) / 10, 1)} %** (target ≥ 90 %); permits held ${fmt(flood.status.holds.sumMs / Math.max(1, flood.status.holds.count))} ms on average for 200 ms of origin work; origin peak ${flood.peak} (limit 10)`,
 		]);
 		if (flood.peak > 10) notes.push(`flood with ${shards} shard(s): the origin saw ${flood.peak} at once, above the limit of 10`);
 	}

@@ -20,9 +20,10 @@ export interface LocalGate {
 
 export interface RouteStatus {
 	name: string;
-	limit: number;
+	limit: { configured: number; effective: number; override: number | null };
 	inFlight: number;
 	counters: Record<string, number>;
+	holds: { buckets: number[]; sumMs: number; count: number };
 }
 
 export interface LocalGateOptions {

@@ -5,7 +5,7 @@
 // cancels continuations that cross request contexts).
 
 /** The shortest and longest a hint lives, whatever the Durable Object expects. */
-export const MIN_HINT_MS = 20;
+export const MIN_HINT_MS = 50;
 export const MAX_HINT_MS = 250;
 /** After a hint lapses, one request asks the object; the others are refused for at most this long meanwhile. */
 export const PROBE_MS = 100;
