@@ -1,61 +1,70 @@
 import { describe, expect, it } from "vitest";
 import { isolateCounters } from "../src/gate/isolate-counters.ts";
+import type { Decision } from "../src/gauge/full-hints.ts";
 import { FORGET_MS, FullHints, MAX_HINT_MS, MIN_HINT_MS, PROBE_MS } from "../src/gauge/full-hints.ts";
 import { gate } from "./helpers/gate.ts";
 
+const refused = (limit: number, retryAfterMs: number) => ({ granted: false, full: true, limit, inFlight: limit, retryAfterMs });
+const granted = (limit: number, inFlight: number) => ({ granted: true, full: false, limit, inFlight, retryAfterMs: 0 });
+const refuses = (d: Decision) => "refuse" in d;
+
 describe("FullHints", () => {
-	it("refuses for about as long as the object expects to stay full, within bounds", () => {
+	it("asks the object while it knows nothing, and refuses for about as long as the object expects after a refusal", () => {
 		const hints = new FullHints();
-		hints.full("g", 1_000, 5, 70);
-		expect(hints.check("g", 1_069)).toMatchObject({ until: 1_070, limit: 5, freeAt: 1_070 });
-		expect(hints.check("g", 1_070)).toBeNull();
-		hints.full("short", 0, 5, 0);
-		expect(hints.check("short", MIN_HINT_MS - 1)).not.toBeNull();
-		expect(hints.check("short", MIN_HINT_MS)).toBeNull();
-		hints.full("long", 0, 5, 60_000);
-		expect(hints.check("long", MAX_HINT_MS - 1)).not.toBeNull();
-		expect(hints.check("long", MAX_HINT_MS)).toBeNull();
+		expect(hints.check("g", 0)).toEqual({ probe: false });
+		hints.answered("g", 1_000, false, refused(5, 70));
+		expect(hints.check("g", 1_069)).toEqual({ refuse: expect.objectContaining({ limit: 5, freeAt: 1_070 }) });
+		expect(hints.check("g", 1_070)).toEqual({ probe: true });
+		hints.answered("short", 0, false, refused(5, 0));
+		expect(refuses(hints.check("short", MIN_HINT_MS - 1))).toBe(true);
+		expect(refuses(hints.check("short", MIN_HINT_MS))).toBe(false);
+		hints.answered("long", 0, false, refused(5, 60_000));
+		expect(refuses(hints.check("long", MAX_HINT_MS - 1))).toBe(true);
+		expect(refuses(hints.check("long", MAX_HINT_MS))).toBe(false);
 	});
 
-	it("after a hint lapses, lets one request probe the object and refuses the rest while it is out", () => {
+	it("treats a grant that took the last permit as full", () => {
 		const hints = new FullHints();
-		hints.full("g", 0, 5, 50);
-		expect(hints.check("g", 60)).toBeNull(); // the probe
-		expect(hints.check("g", 61)).not.toBeNull();
-		expect(hints.check("g", 60 + PROBE_MS - 1)).not.toBeNull();
-		// A probe that never reported back: after PROBE_MS the next request probes.
-		expect(hints.check("g", 60 + PROBE_MS)).toBeNull();
+		hints.answered("g", 0, false, granted(3, 3));
+		expect(refuses(hints.check("g", 1))).toBe(true);
 	});
 
-	it("is cleared by a grant or a local release, and forgotten long after it lapsed", () => {
+	it("after a hint lapses, lets one request probe and refuses the rest until its answer", () => {
 		const hints = new FullHints();
-		hints.full("g", 0, 5, 100);
-		hints.clear("g");
-		expect(hints.check("g", 1)).toBeNull();
-		expect(hints.check("g", 2)).toBeNull();
-		hints.full("old", 0, 5, 100);
-		expect(hints.check("old", 100 + FORGET_MS + 1)).toBeNull();
-		expect(hints.check("old", 100 + FORGET_MS + 2)).toBeNull();
-		expect(hints.size).toBe(0);
+		hints.answered("g", 0, false, refused(5, 50));
+		expect(hints.check("g", 60)).toEqual({ probe: true });
+		expect(refuses(hints.check("g", 61))).toBe(true);
+		hints.answered("g", 70, true, refused(5, 50));
+		expect(refuses(hints.check("g", 71))).toBe(true);
+		// A probe that never answers stops counting after PROBE_MS; one whose call failed, at once.
+		expect(hints.check("g", 130)).toEqual({ probe: true });
+		expect(refuses(hints.check("g", 131))).toBe(true);
+		expect(hints.check("g", 130 + PROBE_MS)).toEqual({ probe: true });
+		hints.probeFailed("g");
+		expect(hints.check("g", 131 + PROBE_MS)).toEqual({ probe: true });
 	});
 
-	it("after this isolate frees a permit of a full gauge, lets exactly one request probe", () => {
+	it("lets as many requests ask as permits are believed free: one per local release, or as the object says", () => {
 		const hints = new FullHints();
-		hints.full("g", 0, 5, 200);
+		hints.answered("g", 0, false, refused(5, 200));
 		hints.freed("g", 10);
-		expect(hints.check("g", 11)).toBeNull();
-		expect(hints.check("g", 12)).not.toBeNull();
-		hints.freed("g", 13);
-		expect(hints.check("g", 14)).toBeNull();
-		hints.freed("unknown", 15);
-		expect(hints.check("unknown", 16)).toBeNull();
+		hints.freed("g", 11);
+		expect(hints.check("g", 12)).toEqual({ probe: true });
+		expect(hints.check("g", 12)).toEqual({ probe: true });
+		expect(refuses(hints.check("g", 12))).toBe(true);
+		// One probe was granted and the object says 3 are free; the other probe is still out, so 2 more may ask.
+		hints.answered("g", 13, true, granted(5, 2));
+		const decisions = Array.from({ length: 5 }, () => hints.check("g", 14));
+		expect(decisions.filter((d) => "probe" in d && d.probe)).toHaveLength(2);
 	});
 
-	it("never leaves a request waiting: check is synchronous and returns at once", () => {
+	it("forgets a hint long after it lapsed, and does nothing for gauges it never saw full", () => {
 		const hints = new FullHints();
-		hints.full("g", 0, 5, 100);
-		const results = Array.from({ length: 1_000 }, (_, i) => hints.check("g", i));
-		expect(results.every((r) => r === null || typeof r.until === "number")).toBe(true);
+		hints.freed("unknown", 0);
+		expect(hints.check("unknown", 1)).toEqual({ probe: false });
+		hints.answered("old", 0, false, refused(5, 100));
+		expect(hints.check("old", 100 + FORGET_MS + 1)).toEqual({ probe: false });
+		expect(hints.size).toBe(0);
 	});
 });
 

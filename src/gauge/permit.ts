@@ -1,6 +1,7 @@
 // The Worker's side of the gauge: ask a Durable Object for a permit, and give it back exactly once.
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
+import type { Decision } from "./full-hints.ts";
 import { fullHints } from "./full-hints.ts";
 import type { AcquireRequest } from "./lease-table.ts";
 
@@ -62,12 +63,12 @@ export async function acquirePermit(
 ): Promise<PermitResult> {
 	// Requests that would wait (queue) or be admitted anyway (dry-run) must reach the object.
 	const hinted = !spec.queue && !spec.dryRun;
-	if (hinted) {
-		const now = Date.now();
-		const hint = fullHints.check(spec.objectName, now);
-		if (hint)
-			return { kind: "refused", retryAfterMs: Math.max(0, hint.freeAt - now), inFlight: hint.limit, limit: hint.limit, local: true };
+	const decision: Decision = hinted ? fullHints.check(spec.objectName, Date.now()) : { probe: false };
+	if ("refuse" in decision) {
+		const { limit, freeAt } = decision.refuse;
+		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - Date.now()), inFlight: limit, limit, local: true };
 	}
+	const probe = decision.probe;
 	const stub = ns.getByName(spec.objectName);
 	const leaseId = crypto.randomUUID();
 	const request: AcquireRequest = {
@@ -83,10 +84,13 @@ export async function acquirePermit(
 	try {
 		const result = await stub.acquire(request);
 		if (hinted) {
-			// A grant that took the last permit says as much as a refusal: the gauge is full now.
-			if (!result.ok && result.reason === "full") fullHints.full(spec.objectName, Date.now(), result.limit, result.retryAfterMs);
-			else if (result.ok && result.inFlight >= result.limit) fullHints.full(spec.objectName, Date.now(), result.limit, 0);
-			else if (result.ok) fullHints.clear(spec.objectName);
+			fullHints.answered(spec.objectName, Date.now(), probe, {
+				granted: result.ok,
+				full: !result.ok && result.reason === "full",
+				limit: result.limit,
+				inFlight: result.inFlight,
+				retryAfterMs: result.ok ? 0 : result.retryAfterMs,
+			});
 		}
 		if (result.ok) {
 			return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil), inFlight: result.inFlight, limit: result.limit };
@@ -95,6 +99,7 @@ export async function acquirePermit(
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
 		// (a tombstone if it never ran); its expiry is the backstop. Overloaded objects are not retried.
+		if (probe) fullHints.probeFailed(spec.objectName);
 		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, error: String(error), overloaded: isOverloaded(error) });
 		if (!isOverloaded(error)) waitUntil(stub.release(leaseId, spec.maxHoldMs).catch(() => undefined));
 		return { kind: "unavailable", error };
@@ -152,10 +157,9 @@ export class Permit implements Releasable {
 	release(reason: ReleaseReason): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		// The permit this isolate gives back is free for its next request.
-		fullHints.freed(this.spec.objectName, Date.now());
 		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs).then(
-			() => undefined,
+			// Once the object has it back, the permit is free for this isolate's next request.
+			() => fullHints.freed(this.spec.objectName, Date.now()),
 			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
 		);
 		this.waitUntil(this.released);
