@@ -185,6 +185,19 @@ Everything runs on this machine: the loopback origin (dev/origin.ts), wrangler's
 \`wrangler dev\`) serving the gate or the bare baseline, and autocannon, ${SECONDS} s per phase. Absolute numbers are
 this machine's; the ratios compare the gate with the bare Worker in the same run.
 
+How to read it:
+- Every process shares the machine's two cores: autocannon, the origin, and the two workerd processes of
+  wrangler's local runtime (its entry proxy and the Worker with its Durable Objects). The bare Worker's
+  rate is the local runtime's ceiling for a proxied request, not Cloudflare's.
+- "state on disk" is where \`wrangler dev\` keeps Durable Object storage; "state on tmpfs" is the same SQLite
+  code with its files in memory. The difference is this machine's fsync: each acquire and release is a
+  durable write, and the object's reply waits for it.
+- Below the limit, every admitted request makes two Durable Object calls (acquire, release) that the bare
+  proxy does not; scenario 4's no-op calls show what a call costs by itself here.
+- In a flood, a permit is held from the grant to the release; under this load the Worker's own queueing
+  adds to the origin's 200 ms ("permits held"), and utilisation is origin work over hold time. The
+  origin's peak never passes the limit.
+
 ${table}
 ${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n` : ""}`;
 	writeFileSync("bench/RESULTS.md", report);
