@@ -27,6 +27,10 @@ describe("GET …/metrics (Prometheus text format)", () => {
 		expect(value("pressure_gauge_limit", { kind: "effective" })).toBe("2");
 		expect(value("pressure_gauge_admitted_total")).toBe("2");
 		expect(value("pressure_gauge_released_total")).toBe("1");
+		for (const counter of ["refused", "reaped", "dry_run_refused", "queued", "local_refused", "gauge_errors", "fail_open"]) {
+			expect(families.find((f) => f.name === `pressure_gauge_${counter}_total`)?.type).toBe("COUNTER");
+			expect(value(`pressure_gauge_${counter}_total`)).toBe("0");
+		}
 
 		expect(families.find((f) => f.name === "pressure_gauge_hold_seconds")?.type).toBe("HISTOGRAM");
 		// The parser drops the labels of histogram series, so read this route's series line by line.

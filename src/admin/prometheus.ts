@@ -17,6 +17,23 @@ function family(name: string, type: "counter" | "gauge", help: string, samples: 
 	return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map((s) => `${name}${labels(s.labels)} ${s.value}`)];
 }
 
+/** Counters: the name between `pressure_gauge_` and `_total`, the help text, and where the value is. */
+const COUNTERS: [string, string, (r: RouteReport) => number][] = [
+	["admitted", "Permits granted.", (r) => r.counters.admitted],
+	["refused", "Requests refused (429) by the route's Durable Object.", (r) => r.counters.refused],
+	["released", "Permits given back.", (r) => r.counters.released],
+	["reaped", "Leases that expired unreleased (a leak signal).", (r) => r.counters.reaped],
+	["dry_run_refused", "Requests dry-run mode admitted that would have been refused.", (r) => r.counters.dryRunRefused],
+	["queued", "Requests that had to wait in the queue.", (r) => r.counters.queued],
+	[
+		"local_refused",
+		"Refusals this isolate answered from its memory that the route is full, without a Durable Object call.",
+		(r) => r.isolate.localRefusals,
+	],
+	["gauge_errors", "Durable Object calls that failed, seen by this isolate.", (r) => r.isolate.gaugeErrors],
+	["fail_open", "Requests proxied without a permit because the route fails open, in this isolate.", (r) => r.isolate.failOpen],
+];
+
 export function toPrometheus(reports: readonly RouteReport[]): string {
 	const per = (value: (r: RouteReport) => number): Sample[] => reports.map((r) => ({ labels: { route: r.name }, value: value(r) }));
 	const lines = [
@@ -41,54 +58,7 @@ export function toPrometheus(reports: readonly RouteReport[]): string {
 				{ labels: { route: r.name, kind: "effective" }, value: r.limit.effective },
 			]),
 		),
-		...family(
-			"pressure_gauge_admitted_total",
-			"counter",
-			"Permits granted.",
-			per((r) => r.counters.admitted),
-		),
-		...family(
-			"pressure_gauge_refused_total",
-			"counter",
-			"Requests refused (429).",
-			per((r) => r.counters.refused),
-		),
-		...family(
-			"pressure_gauge_released_total",
-			"counter",
-			"Permits given back.",
-			per((r) => r.counters.released),
-		),
-		...family(
-			"pressure_gauge_reaped_total",
-			"counter",
-			"Leases that expired unreleased (a leak signal).",
-			per((r) => r.counters.reaped),
-		),
-		...family(
-			"pressure_gauge_dry_run_refused_total",
-			"counter",
-			"Requests dry-run mode admitted that would have been refused.",
-			per((r) => r.counters.dryRunRefused),
-		),
-		...family(
-			"pressure_gauge_queued_total",
-			"counter",
-			"Requests that had to wait in the queue.",
-			per((r) => r.counters.queued),
-		),
-		...family(
-			"pressure_gauge_gauge_errors_total",
-			"counter",
-			"Durable Object calls that failed, seen by this isolate.",
-			per((r) => r.isolate.gaugeErrors),
-		),
-		...family(
-			"pressure_gauge_fail_open_total",
-			"counter",
-			"Requests proxied without a permit because the route fails open, in this isolate.",
-			per((r) => r.isolate.failOpen),
-		),
+		...COUNTERS.flatMap(([name, help, pick]) => family(`pressure_gauge_${name}_total`, "counter", help, per(pick))),
 		`# HELP pressure_gauge_hold_seconds How long permits were held.`,
 		`# TYPE pressure_gauge_hold_seconds histogram`,
 		...reports.flatMap((r) => [
