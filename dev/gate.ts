@@ -55,6 +55,7 @@ export async function startGate(options: LocalGateOptions = {}): Promise<LocalGa
 			server: { hostname: "127.0.0.1", port: 0 },
 			inspector: false as const,
 			watch: false,
+			// GATE_LOG_LEVEL=log shows the Worker's console and the runtime's warnings when debugging a test.
 			logLevel: (process.env.GATE_LOG_LEVEL ?? "none") as "none",
 			persist,
 		},
