@@ -4,6 +4,7 @@ import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
 import { routeGauges, shareOf } from "../gate/partition.ts";
 import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
+import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
 
@@ -62,10 +63,7 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			sumMs: sum((s) => s.holds.sumMs),
 			count: sum((s) => s.holds.count),
 		},
-		busiestKeys: [...keys]
-			.map(([holder, inFlight]) => ({ holder, inFlight }))
-			.sort((a, b) => b.inFlight - a.inFlight)
-			.slice(0, 10),
+		busiestKeys: rankHolders(keys, BUSIEST_HOLDERS),
 	};
 }
 

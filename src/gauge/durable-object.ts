@@ -2,16 +2,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../log.ts";
 import type { LeaseStore } from "./lease-store.ts";
-import { SqlLeaseStore } from "./lease-store.ts";
+import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
 import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram } from "./lease-table.ts";
 import { LeaseTable } from "./lease-table.ts";
 import { WaitQueue } from "./wait-queue.ts";
 
 /** The reaper runs at most this often, however many leases expire. */
 const REAP_INTERVAL_MS = 1_000;
-
-/** How many of the busiest keys a route's status lists. */
-const BUSIEST_KEYS = 10;
 
 export interface GaugeStatus {
 	readonly inFlight: number;
@@ -107,7 +104,7 @@ export class Gauge extends DurableObject {
 			counters: { ...this.table.counters },
 			holdEwmaMs: this.table.holdEwmaMs,
 			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
-			busiestKeys: this.table.busiestHolders(BUSIEST_KEYS),
+			busiestKeys: this.table.busiestHolders(BUSIEST_HOLDERS),
 		};
 	}
 

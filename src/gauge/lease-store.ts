@@ -24,6 +24,17 @@ export interface LeaseStore {
 	busiestHolders(n: number): { holder: string; inFlight: number }[];
 }
 
+/** How many of the busiest holders a status lists. */
+export const BUSIEST_HOLDERS = 10;
+
+/** The `n` holders with the highest counts, most first. */
+export function rankHolders(counts: ReadonlyMap<string, number>, n: number): { holder: string; inFlight: number }[] {
+	return [...counts]
+		.map(([holder, inFlight]) => ({ holder, inFlight }))
+		.sort((a, b) => b.inFlight - a.inFlight)
+		.slice(0, n);
+}
+
 export class MemoryLeaseStore implements LeaseStore {
 	private readonly rows = new Map<string, Lease>();
 
@@ -75,10 +86,7 @@ export class MemoryLeaseStore implements LeaseStore {
 		for (const lease of this.rows.values()) {
 			if (!lease.released && lease.holder !== null) counts.set(lease.holder, (counts.get(lease.holder) ?? 0) + 1);
 		}
-		return [...counts]
-			.map(([holder, inFlight]) => ({ holder, inFlight }))
-			.sort((a, b) => b.inFlight - a.inFlight)
-			.slice(0, n);
+		return rankHolders(counts, n);
 	}
 }
 
