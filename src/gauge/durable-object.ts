@@ -65,7 +65,7 @@ export class Gauge extends DurableObject {
 			const timer = setTimeout(() => {
 				if (this.queue.remove(req.leaseId)) resolve(this.table.refuse(this.effective(req), "queue-timeout", this.clock()));
 			}, req.queue?.maxWaitMs);
-			this.queue.push({ req, enqueuedAt: now, resolve, timer });
+			this.queue.push({ req, resolve, timer });
 		});
 	}
 

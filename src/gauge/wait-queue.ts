@@ -3,7 +3,6 @@ import type { AcquireRequest, AcquireResult } from "./lease-table.ts";
 
 export interface Waiter {
 	readonly req: AcquireRequest;
-	readonly enqueuedAt: number;
 	/** Settles the waiter's pending acquire. */
 	readonly resolve: (result: AcquireResult) => void;
 	readonly timer: ReturnType<typeof setTimeout>;
