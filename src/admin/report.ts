@@ -2,7 +2,7 @@
 import type { Route } from "../config/parse.ts";
 import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
-import { routeGauges, shareOf } from "../gate/partition.ts";
+import { routeGauges } from "../gate/partition.ts";
 import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
 import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
@@ -24,9 +24,10 @@ export function allRoutes(routes: readonly Route[], fallback: Route | null): Rou
 export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: readonly Route[]): Promise<RouteReport[]> {
 	return Promise.all(
 		routes.map(async (route) => {
-			const shards = await Promise.all(routeGauges(route).map((g) => ns.getByName(g.objectName).status()));
+			const specs = routeGauges(route);
+			const shards = await Promise.all(specs.map((g) => ns.getByName(g.objectName).status()));
 			const { limitOverride, ...status } = mergeShards(shards);
-			const effective = shards.reduce((sum, s, i) => sum + (s.limitOverride ?? shareOf(route.limit, route.shards, i)), 0);
+			const effective = shards.reduce((sum, s, i) => sum + (s.limitOverride ?? specs[i]?.limit ?? 0), 0);
 			return {
 				name: route.name,
 				...status,

@@ -38,8 +38,20 @@ export function shareOf(total: number, shards: number, i: number): number {
 	return Math.floor(total / shards) + (i < total % shards ? 1 : 0);
 }
 
+/** Built once per route (routes live as long as the isolate's parsed config), not on every request. */
+const gaugesOfRoute = new WeakMap<Route, readonly GaugeSpec[]>();
+
 /** Every Durable Object of the route: shard 0 is `route:<name>` (the only one when unsharded), then `route:<name>#<i>`. */
-export function routeGauges(route: Route): GaugeSpec[] {
+export function routeGauges(route: Route): readonly GaugeSpec[] {
+	let specs = gaugesOfRoute.get(route);
+	if (!specs) {
+		specs = buildRouteGauges(route);
+		gaugesOfRoute.set(route, specs);
+	}
+	return specs;
+}
+
+function buildRouteGauges(route: Route): GaugeSpec[] {
 	return Array.from({ length: route.shards }, (_, i) => ({
 		objectName: i === 0 ? `route:${route.name}` : `route:${route.name}#${i}`,
 		policy: route.name,
@@ -56,7 +68,7 @@ export function routeGauges(route: Route): GaugeSpec[] {
  * Each is a list of alternatives tried in turn until one grants: for a sharded route, a random shard and,
  * if it refuses, one other.
  */
-export async function gaugesFor(c: Context<GateEnv>, route: Route, random: () => number = Math.random): Promise<GaugeSpec[][]> {
+export async function gaugesFor(c: Context<GateEnv>, route: Route, random: () => number = Math.random): Promise<(readonly GaugeSpec[])[]> {
 	const shards = routeGauges(route);
 	const first = Math.floor(random() * shards.length);
 	const other = (first + 1 + Math.floor(random() * (shards.length - 1))) % shards.length;
