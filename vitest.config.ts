@@ -10,7 +10,9 @@ export default defineConfig({
 				plugins: [
 					cloudflareTest(({ inject }) => ({
 						wrangler: { configPath: "./wrangler.toml" },
-						miniflare: { bindings: { ORIGIN: inject("originUrl") } },
+						// Hermetic: a developer's .dev.vars (or .env) must not change what the tests see, so every var the
+						// Worker reads besides LIMITS is pinned here; tests that need the admin surface pass a token.
+						miniflare: { bindings: { ORIGIN: inject("originUrl"), ADMIN_TOKEN: "", ADMIN_PREFIX: "" } },
 					})),
 				],
 				test: {

@@ -43,10 +43,12 @@ export const LOCAL_ADMIN_TOKEN = "local-test-token";
 export async function startGate(options: LocalGateOptions = {}): Promise<LocalGate> {
 	const persist = await mkdtemp(join(options.stateDir ?? tmpdir(), "pressure-gauge-"));
 	const bindings: Record<string, { type: "json"; value: unknown } | { type: "plain_text" | "secret_text"; value: string }> = {
+		// Every var the Worker reads is pinned, so a developer's .dev.vars or edited [vars] cannot change a test.
 		ADMIN_TOKEN: { type: "secret_text", value: LOCAL_ADMIN_TOKEN },
+		ADMIN_PREFIX: { type: "plain_text", value: "/__gauge" },
+		ORIGIN: { type: "plain_text", value: options.origin ?? "" },
 	};
 	if (options.limits !== undefined) bindings.LIMITS = { type: "json", value: options.limits };
-	if (options.origin !== undefined) bindings.ORIGIN = { type: "plain_text", value: options.origin };
 	let generation = 0;
 	const input = () => ({
 		config: options.configPath ?? "wrangler.toml",

@@ -1,4 +1,5 @@
 // The request path, in order: load config, (admin surface), match the route, hold a permit, proxy to the origin.
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { adminSurface } from "./admin/index.ts";
 import { holdPermit } from "./gate/hold-permit.ts";
@@ -7,14 +8,18 @@ import { matchRoute } from "./gate/match-route.ts";
 import { proxy } from "./gate/proxy.ts";
 import type { GateEnv } from "./gate/types.ts";
 import { log } from "./log.ts";
+import { internalError } from "./responses/refusal.ts";
 
 export function createApp(): Hono<GateEnv> {
 	const app = new Hono<GateEnv>();
 	app.use(loadConfig, adminSurface, matchRoute, holdPermit);
 	app.all("*", proxy);
-	app.onError(function onError(error, c) {
-		log("worker_error", { error: String(error), stack: error.stack });
-		return c.text("Internal error", 500);
-	});
+	app.onError(onWorkerError);
 	return app;
+}
+
+/** The truly unexpected (a bug): logged with its stack, answered 500 in the client's preferred format. */
+export function onWorkerError(error: Error, c: Context<GateEnv>): Response {
+	log("worker_error", { error: String(error), stack: error.stack });
+	return internalError(c.req.header("accept") ?? null);
 }

@@ -20,11 +20,10 @@ function errorsOf(vars: ConfigVars): string[] {
 const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", limit: 5, ...extra });
 
 describe("parseConfig: valid configs", () => {
-	it("accepts the shipped wrangler.toml (the seed's experiment: limit 10 on /request)", () => {
+	it("accepts the LIMITS of the wrangler.toml in use (whatever a user has edited it to)", () => {
+		// valid() fails the test with every error the parser reports.
 		const config = valid({ LIMITS: env.LIMITS, ORIGIN: undefined });
-		expect(config.routes.map((r) => [r.name, r.limit])).toEqual([["request", 10]]);
-		expect(config.fallback).toBeNull();
-		expect(config.origin).toBeNull();
+		expect(config.routes.every((r) => r.limit >= 1)).toBe(true);
 	});
 
 	it("fills in every default", () => {

@@ -45,6 +45,7 @@ describe("refusal responses", () => {
 			status: 429,
 			detail: `Every permit of route "${g.routeNames()[0]}" is in use; retry after ${retryAfter} s.`,
 			route: g.routeNames()[0],
+			scope: "route",
 			retryAfter,
 		});
 		await held.arrayBuffer();
@@ -63,6 +64,42 @@ describe("refusal responses", () => {
 		expect(refused.headers.get("ratelimit")).toBeNull();
 		expect(refused.headers.get("retry-after")).not.toBeNull();
 		await held.arrayBuffer();
+	});
+
+	describe("with perKey (the README's examples)", () => {
+		const perKey = limits({ limit: 3, perKey: { limit: 1, by: "header:x-api-key" } });
+
+		it("a key's full share: the answer names the key's share, and only that limit (the route was never asked)", async () => {
+			const g = gate(perKey);
+			const held = await g.fetch("/stream?chunks=10&interval=50", { headers: { "x-api-key": "k1" } });
+			const res = await g.fetch("/request", { headers: { "x-api-key": "k1", accept: "application/json" } });
+			expect(res.status).toBe(429);
+			const route = g.routeNames()[0];
+			const t = res.headers.get("retry-after");
+			expect(res.headers.get("ratelimit-policy")).toBe(`"${route}.per-key";q=1;qu="concurrent-requests"`);
+			expect(res.headers.get("ratelimit")).toBe(`"${route}.per-key";r=0;t=${t}`);
+			const problem = (await res.json()) as { detail: string; scope: string };
+			expect(problem.scope).toBe("key");
+			expect(problem.detail).toBe(`This client's share of route "${route}" is in use (perKey); retry after ${t} s.`);
+			await held.arrayBuffer();
+		});
+
+		it("the route full while the key has room: both limits, the key's first", async () => {
+			const g = gate(perKey);
+			const held = await Promise.all(
+				["a", "b", "c"].map((key) => g.fetch("/stream?chunks=10&interval=50", { headers: { "x-api-key": key } })),
+			);
+			const res = await g.fetch("/request", { headers: { "x-api-key": "d" } });
+			expect(res.status).toBe(429);
+			const route = g.routeNames()[0];
+			const t = res.headers.get("retry-after");
+			expect(res.headers.get("ratelimit-policy")).toBe(
+				`"${route}.per-key";q=1;qu="concurrent-requests", "${route}";q=3;qu="concurrent-requests"`,
+			);
+			expect(res.headers.get("ratelimit")).toBe(`"${route}.per-key";r=0, "${route}";r=0;t=${t}`);
+			expect(await res.text()).toBe("Too many requests");
+			await Promise.all(held.map((r) => r.arrayBuffer()));
+		});
 	});
 
 	it("admitted responses carry no RateLimit fields by default", async () => {

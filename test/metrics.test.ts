@@ -20,22 +20,22 @@ describe("GET …/metrics (Prometheus text format)", () => {
 				.find((f) => f.name === name)
 				?.metrics.find((m) => m.labels?.route === route && Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
 
-		expect(families.find((f) => f.name === "pressure_gauge_in_flight")?.type).toBe("GAUGE");
-		expect(families.find((f) => f.name === "pressure_gauge_admitted_total")?.type).toBe("COUNTER");
-		expect(value("pressure_gauge_in_flight")).toBe("1");
-		expect(value("pressure_gauge_limit", { kind: "configured" })).toBe("2");
-		expect(value("pressure_gauge_limit", { kind: "effective" })).toBe("2");
-		expect(value("pressure_gauge_admitted_total")).toBe("2");
-		expect(value("pressure_gauge_released_total")).toBe("1");
-		for (const counter of ["refused", "reaped", "dry_run_refused", "queued", "local_refused", "gauge_errors", "fail_open"]) {
-			expect(families.find((f) => f.name === `pressure_gauge_${counter}_total`)?.type).toBe("COUNTER");
-			expect(value(`pressure_gauge_${counter}_total`)).toBe("0");
+		expect(families.find((f) => f.name === "pressuregauge_in_flight")?.type).toBe("GAUGE");
+		expect(families.find((f) => f.name === "pressuregauge_admitted_total")?.type).toBe("COUNTER");
+		expect(value("pressuregauge_in_flight")).toBe("1");
+		expect(value("pressuregauge_limit", { kind: "configured" })).toBe("2");
+		expect(value("pressuregauge_limit", { kind: "effective" })).toBe("2");
+		expect(value("pressuregauge_admitted_total")).toBe("2");
+		expect(value("pressuregauge_released_total")).toBe("1");
+		for (const counter of ["refused", "reaped", "dry_run_refused", "queued", "local_refused", "object_errors", "fail_open"]) {
+			expect(families.find((f) => f.name === `pressuregauge_${counter}_total`)?.type).toBe("COUNTER");
+			expect(value(`pressuregauge_${counter}_total`)).toBe("0");
 		}
 
-		expect(families.find((f) => f.name === "pressure_gauge_hold_seconds")?.type).toBe("HISTOGRAM");
+		expect(families.find((f) => f.name === "pressuregauge_hold_seconds")?.type).toBe("HISTOGRAM");
 		// The parser drops the labels of histogram series, so read this route's series line by line.
 		const series = (suffix: string) =>
-			[...text.matchAll(new RegExp(`^pressure_gauge_hold_seconds_${suffix}\\{route="${route}"(?:,le="([^"]+)")?\\} (\\S+)$`, "gm"))].map(
+			[...text.matchAll(new RegExp(`^pressuregauge_hold_seconds_${suffix}\\{route="${route}"(?:,le="([^"]+)")?\\} (\\S+)$`, "gm"))].map(
 				(m) => ({
 					le: m[1],
 					value: Number(m[2]),

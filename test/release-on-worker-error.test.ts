@@ -3,6 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { expect, it } from "vitest";
+import { onWorkerError } from "../src/app.ts";
 import { holdPermit } from "../src/gate/hold-permit.ts";
 import { loadConfig } from "../src/gate/load-config.ts";
 import { matchRoute } from "../src/gate/match-route.ts";
@@ -18,19 +19,24 @@ it.each([
 	app.all("*", () => {
 		throw thrown;
 	});
-	app.onError((_error, c) => c.text("Internal error", 500));
+	app.onError(onWorkerError);
 
 	const name = `worker-error-${crypto.randomUUID()}`;
 	const gateEnv = { ...env, LIMITS: { routes: [{ name, path: "/*", limit: 1 }] } };
 	for (let i = 0; i < 3; i++) {
 		const ctx = createExecutionContext();
-		const status = await Promise.resolve(app.fetch(new Request("http://gate.test/x"), gateEnv, ctx)).then(
-			(res) => res.status,
-			() => 500,
+		// Every other attempt asks for JSON: the Worker's own 500 follows the same content negotiation as a 429.
+		const accept = i % 2 === 0 ? "text/plain" : "application/json";
+		// A non-Error throw is rethrown by Hono (the runtime then answers 500 itself): null here.
+		const res = await Promise.resolve(app.fetch(new Request("http://gate.test/x", { headers: { accept } }), gateEnv, ctx)).catch(
+			() => null,
 		);
 		await waitOnExecutionContext(ctx);
 		// With a limit of 1, a leaked permit would turn the next attempt into a 429.
-		expect(status).toBe(500);
+		expect(res?.status ?? 500).toBe(500);
+		if (thrown instanceof Error) {
+			expect(res?.headers.get("content-type")).toBe(i % 2 === 0 ? "text/plain; charset=utf-8" : "application/problem+json");
+		}
 	}
 	expect((await env.GAUGE.getByName(`route:${name}`).status()).inFlight).toBe(0);
 });

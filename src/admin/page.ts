@@ -1,5 +1,7 @@
 // The status page: one self-contained document (no external assets), a gauge per route, refreshing itself.
-// The token is asked for once and kept in sessionStorage, so it lives as long as the tab.
+// The token is asked for once and kept in sessionStorage, so it lives as long as the tab. A wall display or
+// a headless check can pass it in the fragment (`#token=…`): fragments are never sent to the server, and the
+// page drops it from the address bar (and the history entry) as soon as it has read it.
 
 export const STATUS_PAGE = `<!doctype html>
 <html lang="en">
@@ -88,6 +90,12 @@ async function refresh() {
   } catch (e) {
     $("error").textContent = "Cannot reach the gate: " + e.message;
   }
+}
+
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get("token")) {
+  sessionStorage.setItem(KEY, fragment.get("token"));
+  history.replaceState(null, "", location.pathname + location.search);
 }
 
 $("login").addEventListener("submit", (e) => {

@@ -17,7 +17,7 @@ function family(name: string, type: "counter" | "gauge", help: string, samples: 
 	return [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map((s) => `${name}${labels(s.labels)} ${s.value}`)];
 }
 
-/** Counters: the name between `pressure_gauge_` and `_total`, the help text, and where the value is. */
+/** Counters: the name between `pressuregauge_` and `_total`, the help text, and where the value is. */
 const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 	["admitted", "Permits granted.", (r) => r.counters.admitted],
 	["refused", "Requests refused (429) by the route's Durable Object.", (r) => r.counters.refused],
@@ -30,7 +30,7 @@ const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 		"Refusals this isolate answered from its memory that the route is full, without a Durable Object call.",
 		(r) => r.isolate.localRefusals,
 	],
-	["gauge_errors", "Durable Object calls that failed, seen by this isolate.", (r) => r.isolate.gaugeErrors],
+	["object_errors", "Calls to the route's Durable Object that failed, seen by this isolate.", (r) => r.isolate.gaugeErrors],
 	["fail_open", "Requests proxied without a permit because the route fails open, in this isolate.", (r) => r.isolate.failOpen],
 ];
 
@@ -38,19 +38,19 @@ export function toPrometheus(reports: readonly RouteReport[]): string {
 	const per = (value: (r: RouteReport) => number): Sample[] => reports.map((r) => ({ labels: { route: r.name }, value: value(r) }));
 	const lines = [
 		...family(
-			"pressure_gauge_in_flight",
+			"pressuregauge_in_flight",
 			"gauge",
 			"Requests holding a permit.",
 			per((r) => r.inFlight),
 		),
 		...family(
-			"pressure_gauge_queued",
+			"pressuregauge_queued",
 			"gauge",
 			"Requests waiting in the route's queue.",
 			per((r) => r.queued),
 		),
 		...family(
-			"pressure_gauge_limit",
+			"pressuregauge_limit",
 			"gauge",
 			"Permits: configured in wrangler.toml, and effective (after a runtime override).",
 			reports.flatMap((r) => [
@@ -58,15 +58,15 @@ export function toPrometheus(reports: readonly RouteReport[]): string {
 				{ labels: { route: r.name, kind: "effective" }, value: r.limit.effective },
 			]),
 		),
-		...COUNTERS.flatMap(([name, help, pick]) => family(`pressure_gauge_${name}_total`, "counter", help, per(pick))),
-		`# HELP pressure_gauge_hold_seconds How long permits were held.`,
-		`# TYPE pressure_gauge_hold_seconds histogram`,
+		...COUNTERS.flatMap(([name, help, pick]) => family(`pressuregauge_${name}_total`, "counter", help, per(pick))),
+		`# HELP pressuregauge_hold_seconds How long permits were held.`,
+		`# TYPE pressuregauge_hold_seconds histogram`,
 		...reports.flatMap((r) => [
 			...[...HOLD_BUCKETS_MS.map((ms) => String(ms / 1000)), "+Inf"].map(
-				(le, i) => `pressure_gauge_hold_seconds_bucket${labels({ route: r.name, le })} ${r.holds.buckets[i] ?? 0}`,
+				(le, i) => `pressuregauge_hold_seconds_bucket${labels({ route: r.name, le })} ${r.holds.buckets[i] ?? 0}`,
 			),
-			`pressure_gauge_hold_seconds_sum${labels({ route: r.name })} ${r.holds.sumMs / 1000}`,
-			`pressure_gauge_hold_seconds_count${labels({ route: r.name })} ${r.holds.count}`,
+			`pressuregauge_hold_seconds_sum${labels({ route: r.name })} ${r.holds.sumMs / 1000}`,
+			`pressuregauge_hold_seconds_count${labels({ route: r.name })} ${r.holds.count}`,
 		]),
 	];
 	return `${lines.join("\n")}\n`;

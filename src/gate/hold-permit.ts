@@ -53,6 +53,7 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 				retryAfterMs: result.retryAfterMs,
 				accept,
 				route: route.name,
+				scope: spec.policy === route.name ? "route" : "key",
 				views,
 				withRateLimitHeaders: route.rateLimitHeaders !== "none",
 			});

@@ -22,7 +22,7 @@ export function configFor(env: Bindings): ParseResult {
 /** A bad config never proxies: every request gets a 500 until it is fixed. */
 export const loadConfig = createMiddleware<GateEnv>(async function loadConfig(c, next) {
 	const result = configFor(c.env);
-	if (!result.ok) return configInvalid();
+	if (!result.ok) return configInvalid(c.req.header("accept") ?? null);
 	c.set("config", result.config);
 	await next();
 });

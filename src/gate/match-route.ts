@@ -6,7 +6,7 @@ import { loopDetected } from "../responses/refusal.ts";
 import type { GateEnv } from "./types.ts";
 
 export const matchRoute = createMiddleware<GateEnv>(async function matchRoute(c, next) {
-	if (hasPassedThisGate(c.req.raw)) return loopDetected();
+	if (hasPassedThisGate(c.req.raw)) return loopDetected(c.req.header("accept") ?? null);
 	c.set("route", pickRoute(c.var.config, c.req.method, c.req.url));
 	await next();
 });

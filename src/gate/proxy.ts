@@ -15,6 +15,6 @@ export async function proxy(c: Context<GateEnv>): Promise<Response> {
 		const reason = deadline.aborted ? abortReason(deadline) : "origin-error";
 		c.set("upstreamFailure", reason);
 		logSampled("origin_error", c.var.route?.name ?? "(ungated)", { route: c.var.route?.name ?? null, reason, error: String(error) });
-		return badGateway(reason === "origin-timeout");
+		return badGateway(reason === "origin-timeout", c.req.header("accept") ?? null);
 	}
 }

@@ -23,3 +23,14 @@ export interface Variables {
 }
 
 export type GateEnv = { Bindings: Bindings; Variables: Variables };
+
+declare global {
+	namespace Cloudflare {
+		/**
+		 * The Worker's env, declared here by hand rather than generated from wrangler.toml: editing a limit in
+		 * `[vars]` (or a local .dev.vars) must never make the types stale. The vars' shape is checked at runtime
+		 * by src/config/, and `wrangler types --include-env=false --check` keeps the runtime types current.
+		 */
+		interface Env extends Bindings {}
+	}
+}

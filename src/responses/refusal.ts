@@ -42,6 +42,8 @@ export interface Refusal {
 	/** The Accept header of the refused request. */
 	readonly accept: string | null;
 	readonly route: string;
+	/** Which limit refused: the route's total, or the share of the request's key (perKey). */
+	readonly scope: "route" | "key";
 	/** Every limit that applied; the one that refused has remaining 0. */
 	readonly views: readonly LimitView[];
 	readonly withRateLimitHeaders: boolean;
@@ -53,10 +55,13 @@ export function tooManyRequests(refusal: Refusal): Response {
 	const res = answer({
 		status: 429,
 		text: "Too many requests",
-		detail: `Every permit of route "${refusal.route}" is in use; retry after ${seconds} s.`,
+		detail:
+			refusal.scope === "key"
+				? `This client's share of route "${refusal.route}" is in use (perKey); retry after ${seconds} s.`
+				: `Every permit of route "${refusal.route}" is in use; retry after ${seconds} s.`,
 		accept: refusal.accept,
 		headers: { "retry-after": String(seconds) },
-		extensions: { route: refusal.route, retryAfter: seconds },
+		extensions: { route: refusal.route, scope: refusal.scope, retryAfter: seconds },
 	});
 	if (refusal.withRateLimitHeaders) setRateLimitHeaders(res.headers, refusal.views);
 	return res;
@@ -80,10 +85,15 @@ export function badGateway(timedOut: boolean, accept: string | null = null): Res
 }
 
 /** A request that already passed through this gate: forwarding it again would loop (RFC 5842 §7.2). */
-export function loopDetected(): Response {
-	return answer({ status: 508, text: "Loop detected: the request already passed through pressure-gauge; set ORIGIN" });
+export function loopDetected(accept: string | null = null): Response {
+	return answer({ status: 508, text: "Loop detected: the request already passed through pressure-gauge; set ORIGIN", accept });
 }
 
-export function configInvalid(): Response {
-	return answer({ status: 500, text: "pressure-gauge: invalid configuration; see the Worker's logs or run `npm run check`" });
+export function configInvalid(accept: string | null = null): Response {
+	return answer({ status: 500, text: "pressure-gauge: invalid configuration; see the Worker's logs or run `npm run check`", accept });
+}
+
+/** The Worker itself failed (a bug): 500 (RFC 9110 §15.6.1), details only in the logs. */
+export function internalError(accept: string | null = null): Response {
+	return answer({ status: 500, text: "Internal error", accept });
 }

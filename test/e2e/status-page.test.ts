@@ -67,3 +67,14 @@ it.skipIf(!haveBrowser)("shows the route's in-flight count rising above zero und
 	expect(await page.evaluate(() => sessionStorage.getItem("pressure-gauge-token"))).toBe(LOCAL_ADMIN_TOKEN);
 	expect(await page.evaluate(() => localStorage.length)).toBe(0);
 });
+
+it.skipIf(!haveBrowser)("takes the token from the URL fragment (#token=…) and drops it from the address bar", async () => {
+	const page = await browser.newPage();
+	await page.goto(`${gate.url}/__gauge/#token=${encodeURIComponent(LOCAL_ADMIN_TOKEN)}`);
+	const limit = page.locator('[data-route="slow"] [data-field="limit"]');
+	await expect.poll(() => limit.textContent(), { timeout: 10_000 }).toBe("4");
+	expect(await page.locator("#login").isVisible()).toBe(false);
+	expect(page.url()).toBe(`${gate.url}/__gauge/`);
+	expect(await page.evaluate(() => history.length)).toBe(1);
+	expect(await page.evaluate(() => sessionStorage.getItem("pressure-gauge-token"))).toBe(LOCAL_ADMIN_TOKEN);
+});

@@ -1,0 +1,64 @@
+// The metrics exposition as a real Prometheus toolchain meets it: `promtool check metrics` (Debian's
+// `prometheus` package) lints names, types, HELP texts and the format itself.
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { LocalGate } from "../../dev/gate.ts";
+import { LOCAL_ADMIN_TOKEN, startGate } from "../../dev/gate.ts";
+import type { Origin } from "../../dev/origin.ts";
+import { startOrigin } from "../../dev/origin.ts";
+
+const PROMTOOL = process.env.PROMTOOL_PATH ?? "promtool";
+/** CI installs prometheus (.ci/run); elsewhere the test says how to get promtool rather than failing the suite. */
+const havePromtool = spawnSync(PROMTOOL, ["--version"]).status === 0 || process.env.CI === "true";
+if (!havePromtool) console.warn(`metrics lint skipped: no ${PROMTOOL} (apt-get install prometheus, or set PROMTOOL_PATH)`);
+
+let origin: Origin;
+let gate: LocalGate;
+
+beforeAll(async () => {
+	if (!havePromtool) return;
+	origin = await startOrigin();
+	gate = await startGate({
+		origin: origin.url,
+		limits: {
+			routes: [
+				{ name: "plain", path: "/plain/*", limit: 2 },
+				{ name: "keyed", path: "/keyed/*", limit: 4, perKey: { limit: 1, by: "header:x-user" }, queue: { size: 2, maxWaitMs: 200 } },
+			],
+			default: { limit: 10 },
+		},
+	});
+});
+
+afterAll(async () => {
+	await gate?.close();
+	await origin?.close();
+});
+
+it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with traffic on every route", async () => {
+	const get = async (path: string, headers: Record<string, string> = {}) => {
+		const res = await fetch(`${gate.url}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+		await res.arrayBuffer();
+		return res.status;
+	};
+	// Admissions, refusals (route and key), a queue wait and a release on each route, so no family is empty.
+	const statuses = await Promise.all([
+		get("/plain/work?delay=150"),
+		get("/plain/work?delay=150"),
+		get("/plain/work?delay=150"),
+		get("/keyed/work?delay=150", { "x-user": "a" }),
+		get("/keyed/work?delay=150", { "x-user": "a" }),
+		get("/other?delay=0"),
+	]);
+	expect(statuses).toContain(429);
+
+	const res = await fetch(`${gate.url}/__gauge/metrics`, {
+		headers: { authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` },
+		signal: AbortSignal.timeout(10_000),
+	});
+	const text = await res.text();
+	expect(text).toMatch(/^pressuregauge_admitted_total\{route="plain"\} [1-9]/m);
+	const lint = spawnSync(PROMTOOL, ["check", "metrics"], { input: text, encoding: "utf8", timeout: 10_000 });
+	expect(lint.error).toBeUndefined();
+	expect({ status: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() }).toEqual({ status: 0, output: "" });
+});
