@@ -191,6 +191,17 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 		]);
 	});
 
+	it("names every unknown setting of a table, and every bad item of a list", () => {
+		const errors = errorsOf({ LIMITS: { routes: [route({ limt: 3, methds: ["GET"], methods: ["GET", 1, "post"] })] } });
+		expect(errors.map((e) => e.split(": ")[0]).sort()).toEqual([
+			"LIMITS.routes[0].limt",
+			"LIMITS.routes[0].methds",
+			"LIMITS.routes[0].methods[1]",
+			"LIMITS.routes[0].methods[2]",
+		]);
+		expect(errors).toContain('LIMITS.routes[0].methods[1]: got 1, expected an upper-case HTTP method, e.g. "GET"');
+	});
+
 	it("rejects a LIMITS that is not a table", () => {
 		expect(errorsOf({ LIMITS: "10" })[0]).toBe('LIMITS: got "10", expected a table ([vars.LIMITS])');
 	});

@@ -1,6 +1,6 @@
 // The admin surface under ADMIN_PREFIX: guarded by ADMIN_TOKEN, never proxied to the origin.
-import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import { Hono } from "hono/tiny";
 import { loadConfig } from "../gate/load-config.ts";
 import { routeGauges, shareOf } from "../gate/partition.ts";
 import type { GateEnv } from "../gate/types.ts";

@@ -1,5 +1,6 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
-import type { z } from "zod";
+import type { Issue } from "./check.ts";
+import { validate } from "./check.ts";
 import type { DefaultRouteInput as DefaultRouteData } from "./schema.ts";
 import { DEFAULTS, DefaultRouteInput, LimitsInput, RouteRuleInput } from "./schema.ts";
 
@@ -72,49 +73,49 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 	const origin = parseOrigin(vars.ORIGIN, errors);
 	const adminPrefix = parseAdminPrefix(vars.ADMIN_PREFIX, errors);
 
-	const outer = LimitsInput.safeParse(vars.LIMITS ?? {});
-	if (!outer.success) {
-		errors.push(...outer.error.issues.flatMap((issue) => formatIssue(issue, "LIMITS", vars.LIMITS)));
+	const outer = validate(LimitsInput, vars.LIMITS ?? {});
+	if (!outer.ok) {
+		errors.push(...outer.issues.map((issue) => formatIssue(issue, "LIMITS", vars.LIMITS)));
 		return { ok: false, errors };
 	}
 
-	checkUniqueNames(outer.data.routes, errors);
+	checkUniqueNames(outer.value.routes, errors);
 	const routes: Route[] = [];
-	outer.data.routes.forEach((raw, i) => {
+	outer.value.routes.forEach((raw, i) => {
 		const at = `LIMITS.routes[${i}]`;
-		const rule = RouteRuleInput.safeParse(raw);
-		if (!rule.success) {
-			errors.push(...rule.error.issues.flatMap((issue) => formatIssue(issue, at, raw)));
+		const rule = validate(RouteRuleInput, raw);
+		if (!rule.ok) {
+			errors.push(...rule.issues.map((issue) => formatIssue(issue, at, raw)));
 			return;
 		}
-		const timing = resolveTiming(rule.data, at, errors);
-		if (!timing || !checkShards(rule.data.shards, rule.data.limit, at, errors)) return;
-		const { name, limit, path, host, methods } = rule.data;
+		const timing = resolveTiming(rule.value, at, errors);
+		if (!timing || !checkShards(rule.value.shards, rule.value.limit, at, errors)) return;
+		const { name, limit, path, host, methods } = rule.value;
 		routes.push({
 			name,
 			limit,
 			...timing,
-			...resolveShaping(rule.data),
+			...resolveShaping(rule.value),
 			pattern: new URLPattern({ pathname: path, hostname: host ?? "*" }),
 			methods: methods ? new Set(methods) : null,
 		});
 	});
 
-	const fallback = parseDefault(outer.data.default, errors);
+	const fallback = parseDefault(outer.value.default, errors);
 	if (errors.length > 0) return { ok: false, errors };
 	return { ok: true, config: { origin, adminPrefix, routes, fallback } };
 }
 
 function parseDefault(raw: unknown, errors: string[]): Route | null {
-	const parsed = DefaultRouteInput.safeParse(raw);
-	if (!parsed.success) {
-		errors.push(...parsed.error.issues.flatMap((issue) => formatIssue(issue, "LIMITS.default", raw)));
+	const parsed = validate(DefaultRouteInput, raw);
+	if (!parsed.ok) {
+		errors.push(...parsed.issues.map((issue) => formatIssue(issue, "LIMITS.default", raw)));
 		return null;
 	}
-	const timing = resolveTiming(parsed.data, "LIMITS.default", errors);
-	const { limit } = parsed.data;
-	if (limit === "unlimited" || !timing || !checkShards(parsed.data.shards, limit, "LIMITS.default", errors)) return null;
-	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.data), pattern: null, methods: null };
+	const timing = resolveTiming(parsed.value, "LIMITS.default", errors);
+	const { limit } = parsed.value;
+	if (limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limit, "LIMITS.default", errors)) return null;
+	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
 }
 
 type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards">;
@@ -206,14 +207,12 @@ function resolveTiming(
 	return { originTimeoutMs, maxHoldMs };
 }
 
-function formatIssue(issue: z.core.$ZodIssue, at: string, root: unknown): string[] {
-	const path = issue.path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${String(key)}`), at);
-	if (issue.code === "unrecognized_keys") {
-		return issue.keys.map(
-			(key) => `${path}.${key}: unknown setting, expected one of the documented settings (README, "Configuration reference")`,
-		);
+function formatIssue(issue: Issue, at: string, root: unknown): string {
+	const path = issue.path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${key}`), at);
+	if (issue.expected === null) {
+		return `${path}: unknown setting, expected one of the documented settings (README, "Configuration reference")`;
 	}
-	return [`${path}: got ${show(valueAt(root, issue.path))}, ${issue.message}`];
+	return `${path}: got ${show(valueAt(root, issue.path))}, ${issue.expected}`;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

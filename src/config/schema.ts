@@ -1,5 +1,6 @@
 // The shape of the LIMITS var in wrangler.toml, with every default in one place.
-import { z } from "zod";
+import type { Output } from "./check.ts";
+import { anything, check, is, list, matching, oneOf, optional, table } from "./check.ts";
 
 /** Defaults for every optional route setting. The README's config reference mirrors these. */
 export const DEFAULTS = {
@@ -18,16 +19,11 @@ export const DEFAULTS = {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const METHOD = /^[A-Z]+$/;
+const KEY_SOURCE = /^(ip|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[A-Za-z0-9!#$%&'*+.^_`|~-]+)$/;
 
-const limit = z
-	.number({ error: "expected an integer >= 1" })
-	.int({ error: "expected an integer >= 1" })
-	.min(1, { error: "expected an integer >= 1" });
-
-const millis = z
-	.number({ error: "expected a whole number of milliseconds >= 1" })
-	.int({ error: "expected a whole number of milliseconds >= 1" })
-	.min(1, { error: "expected a whole number of milliseconds >= 1" });
+const isAtLeastOne = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1;
+const limit = is(isAtLeastOne, "expected an integer >= 1");
+const millis = is(isAtLeastOne, "expected a whole number of milliseconds >= 1");
 
 /** A URLPattern's complaint about `init`, or null when it compiles. */
 function patternError(init: URLPatternInit): string | null {
@@ -39,91 +35,78 @@ function patternError(init: URLPatternInit): string | null {
 	}
 }
 
-const path = z
-	.string({ error: 'expected a URL path pattern starting with "/", e.g. "/api/*"' })
-	.refine((p) => p.startsWith("/"), { error: 'expected a URL path pattern starting with "/", e.g. "/api/*"' })
-	.superRefine((value, ctx) => {
-		const error = value.startsWith("/") ? patternError({ pathname: value }) : null;
-		if (error) ctx.addIssue({ code: "custom", message: `expected a valid URLPattern path (${error})` });
-	});
+const path = check<string>((value) => {
+	if (typeof value !== "string" || !value.startsWith("/")) return 'expected a URL path pattern starting with "/", e.g. "/api/*"';
+	const error = patternError({ pathname: value });
+	return error === null ? null : `expected a valid URLPattern path (${error})`;
+});
 
-const host = z.string({ error: 'expected a host name pattern, e.g. "api.example.com" or "*.example.com"' }).superRefine((value, ctx) => {
+const host = check<string>((value) => {
+	if (typeof value !== "string") return 'expected a host name pattern, e.g. "api.example.com" or "*.example.com"';
 	const error = patternError({ hostname: value });
-	if (error) ctx.addIssue({ code: "custom", message: `expected a valid URLPattern host name (${error})` });
+	return error === null ? null : `expected a valid URLPattern host name (${error})`;
 });
 
-const KEY_SOURCE = /^(ip|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[A-Za-z0-9!#$%&'*+.^_`|~-]+)$/;
-
-const table = (what: string) => ({
-	error: (issue: { code: string }) => (issue.code === "unrecognized_keys" ? undefined : `expected a table (${what})`),
-});
-
-const perKey = z.strictObject(
+const perKey = table(
 	{
 		limit,
-		by: z.string({ error: 'expected "ip", "header:<name>" or "cookie:<name>"' }).regex(KEY_SOURCE, {
-			error: 'expected "ip", "header:<name>" or "cookie:<name>"',
-		}),
-		missing: z.enum(["shared", "route-only"], { error: 'expected "shared" or "route-only"' }).optional(),
+		by: matching(KEY_SOURCE, 'expected "ip", "header:<name>" or "cookie:<name>"'),
+		missing: optional(oneOf(["shared", "route-only"], 'expected "shared" or "route-only"')),
 	},
-	table("perKey = { limit, by, missing }"),
+	"expected a table (perKey = { limit, by, missing })",
 );
 
-const queue = z.strictObject(
-	{
-		size: limit.describe("queue size"),
-		maxWaitMs: millis,
-	},
-	table("queue = { size, maxWaitMs }"),
-);
+const queue = table({ size: limit, maxWaitMs: millis }, "expected a table (queue = { size, maxWaitMs })");
 
 /** Settings every route has, including the default route. */
 const routeSettings = {
-	originTimeoutMs: millis.optional(),
-	maxHoldMs: millis.optional(),
-	failMode: z.enum(["closed", "open"], { error: 'expected "closed" or "open"' }).optional(),
-	perKey: perKey.optional(),
-	queue: queue.optional(),
-	dryRun: z.boolean({ error: "expected true or false" }).optional(),
-	rateLimitHeaders: z.enum(["refusals", "all", "none"], { error: 'expected "refusals", "all" or "none"' }).optional(),
-	shards: limit.optional(),
+	originTimeoutMs: optional(millis),
+	maxHoldMs: optional(millis),
+	failMode: optional(oneOf(["closed", "open"], 'expected "closed" or "open"')),
+	perKey: optional(perKey),
+	queue: optional(queue),
+	dryRun: optional(oneOf([true, false], "expected true or false")),
+	rateLimitHeaders: optional(oneOf(["refusals", "all", "none"], 'expected "refusals", "all" or "none"')),
+	shards: optional(limit),
 };
 
-export const RouteRuleInput = z.strictObject(
+export const RouteRuleInput = table(
 	{
-		name: z.string({ error: "expected a string" }).regex(NAME, {
-			error: "expected 1-63 letters, digits, '-' or '_', starting with a letter or digit",
-		}),
+		name: matching(NAME, "expected 1-63 letters, digits, '-' or '_', starting with a letter or digit"),
 		path,
-		methods: z
-			.array(z.string().regex(METHOD, { error: 'expected an upper-case HTTP method, e.g. "GET"' }), {
-				error: 'expected a list of HTTP methods, e.g. ["GET", "HEAD"]',
-			})
-			.min(1, { error: "expected at least one method (leave the field out to match every method)" })
-			.optional(),
-		host: host.optional(),
+		methods: optional(
+			list(
+				matching(METHOD, 'expected an upper-case HTTP method, e.g. "GET"'),
+				'expected a list of HTTP methods, e.g. ["GET", "HEAD"]',
+				"expected at least one method (leave the field out to match every method)",
+			),
+		),
+		host: optional(host),
 		limit,
 		...routeSettings,
 	},
-	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table of route settings") },
+	"expected a table of route settings",
 );
 
-export const DefaultRouteInput = z.strictObject(
+export const DefaultRouteInput = table(
 	{
-		limit: z.union([limit, z.literal("unlimited")], { error: 'expected an integer >= 1 or "unlimited"' }),
+		limit: is(
+			(value): value is number | "unlimited" => value === "unlimited" || isAtLeastOne(value),
+			'expected an integer >= 1 or "unlimited"',
+		),
 		...routeSettings,
 	},
-	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table of route settings") },
+	"expected a table of route settings",
 );
 
 /** The outer table only: each route is parsed on its own, so one bad route hides no other problem. */
-export const LimitsInput = z.strictObject(
+export const LimitsInput = table(
 	{
-		routes: z.array(z.unknown(), { error: "expected a list of route tables ([[vars.LIMITS.routes]])" }).default([]),
-		default: z.unknown().default({ limit: "unlimited" }),
+		routes: optional(list(anything, "expected a list of route tables ([[vars.LIMITS.routes]])"), []),
+		default: optional(anything, { limit: "unlimited" }),
 	},
-	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table ([vars.LIMITS])") },
+	"expected a table ([vars.LIMITS])",
 );
 
-export type RouteRuleInput = z.infer<typeof RouteRuleInput>;
-export type DefaultRouteInput = z.infer<typeof DefaultRouteInput>;
+export type RouteRuleInput = Output<typeof RouteRuleInput>;
+export type DefaultRouteInput = Output<typeof DefaultRouteInput>;
