@@ -14,6 +14,12 @@ export const DEFAULTS = {
 	missingKey: "shared",
 	rateLimitHeaders: "refusals",
 	dryRun: false,
+	/** PATHS: how every request's path is made canonical (README, "Path normalization"). */
+	paths: { mergeSlashes: true, encodedSlashes: "reject", pathParams: "keep", trailingSlash: "either" },
+	/** Per route: URLPattern's ignoreCase is off, as paths are case-sensitive (RFC 3986 §6.2.2.1). */
+	ignoreCase: false,
+	/** Per route: a route whose methods list GET also gates HEAD (RFC 9110 §9.3.2). */
+	headFollowsGet: true,
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -102,6 +108,8 @@ export const RouteRuleInput = z.strictObject(
 			.min(1, { error: "expected at least one method (leave the field out to match every method)" })
 			.optional(),
 		host: host.optional(),
+		ignoreCase: z.boolean({ error: "expected true or false" }).optional(),
+		headFollowsGet: z.boolean({ error: "expected true or false" }).optional(),
 		limit,
 		...routeSettings,
 	},
@@ -123,6 +131,17 @@ export const LimitsInput = z.strictObject(
 		default: z.unknown().default({ limit: "unlimited" }),
 	},
 	{ error: (issue) => (issue.code === "unrecognized_keys" ? undefined : "expected a table ([vars.LIMITS])") },
+);
+
+/** The PATHS var: one canonical path per request, computed before any route is matched. */
+export const PathsInput = z.strictObject(
+	{
+		mergeSlashes: z.boolean({ error: "expected true or false" }).optional(),
+		encodedSlashes: z.enum(["reject", "decode", "keep"], { error: 'expected "reject", "decode" or "keep"' }).optional(),
+		pathParams: z.enum(["keep", "strip", "reject"], { error: 'expected "keep", "strip" or "reject"' }).optional(),
+		trailingSlash: z.enum(["either", "exact"], { error: 'expected "either" or "exact"' }).optional(),
+	},
+	table("PATHS = { mergeSlashes, encodedSlashes, pathParams, trailingSlash }"),
 );
 
 export type RouteRuleInput = z.infer<typeof RouteRuleInput>;
