@@ -15,6 +15,7 @@ if (result.ok) {
 	console.log(`  origin: ${origin?.origin ?? "(the request's own URL: zone route)"}`);
 	for (const r of routes)
 		console.log(`  route ${r.name}: limit ${r.limit}, timeout ${r.originTimeoutMs} ms, lease ${r.maxHoldMs} ms, fail ${r.failMode}`);
+	console.log(`  paths: ${JSON.stringify(result.config.paths)}`);
 	console.log(`  unmatched requests: ${fallback ? `limit ${fallback.limit}` : "pass through (unlimited)"}`);
 } else {
 	console.error(`${configPath}: ${result.errors.length} problem(s) in the config:`);

@@ -68,7 +68,10 @@ export async function startGate(options: LocalGateOptions = {}): Promise<LocalGa
 	const url = (await worker.url).origin;
 
 	const status = async (route: string): Promise<RouteStatus> => {
-		const res = await fetch(`${url}/__gauge/status`, { headers: { authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` } });
+		const res = await fetch(`${url}/__gauge/status`, {
+			headers: { authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` },
+			signal: AbortSignal.timeout(10_000),
+		});
 		if (!res.ok) throw new Error(`status: ${res.status} ${await res.text()}`);
 		const { routes } = (await res.json()) as { routes: RouteStatus[] };
 		const found = routes.find((r) => r.name === route);

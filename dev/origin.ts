@@ -34,10 +34,13 @@ export interface Origin {
 /** The header that files a request under a tag's counters. */
 export const TAG_HEADER = "x-origin-tag";
 
+/** Every response (but /__stats) carries the request target the origin received, path and query as sent. */
+export const SEEN_URL_HEADER = "x-origin-saw-url";
+
 const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 });
 
 /**
- * Starts the origin on 127.0.0.1. Paths (query parameters in brackets):
+ * Starts the origin on 127.0.0.1. Every answer carries SEEN_URL_HEADER. Paths (query parameters in brackets):
  * - `/__stats` [tag]: the counters as JSON (DELETE resets them)
  * - `/hang`: never answers
  * - `/reset`: destroys the connection without answering
@@ -68,6 +71,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 			res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(stats));
 			return;
 		}
+		res.setHeader(SEEN_URL_HEADER, req.url ?? "");
 		const tag = req.headers[TAG_HEADER];
 		const counters = typeof tag === "string" ? [all, statsFor(tag)] : [all];
 		for (const stats of counters) {

@@ -69,7 +69,7 @@ describe("parseConfig: valid configs", () => {
 	});
 
 	it("treats missing LIMITS as no gated routes, everything passing through", () => {
-		expect(valid({})).toEqual({ origin: null, adminPrefix: "/__gauge", routes: [], fallback: null });
+		expect(valid({})).toEqual({ origin: null, adminPrefix: "/__gauge", paths: DEFAULTS.paths, routes: [], fallback: null });
 	});
 
 	it("accepts a limited default route", () => {

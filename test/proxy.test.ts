@@ -52,11 +52,13 @@ describe("upstreamUrl", () => {
 	const origin = new URL("https://origin.example.com");
 
 	it("keeps the origin's host whatever the path looks like", () => {
-		expect(upstreamUrl("https://gate.test//evil.example/x?y=1", origin).href).toBe("https://origin.example.com//evil.example/x?y=1");
-		expect(upstreamUrl("https://gate.test/%2F%2Fevil.example", origin).host).toBe("origin.example.com");
+		expect(upstreamUrl("https://gate.test//evil.example/x?y=1", origin, "//evil.example/x").href).toBe(
+			"https://origin.example.com//evil.example/x?y=1",
+		);
+		expect(upstreamUrl("https://gate.test/%2F%2Fevil.example", origin, "//evil.example").host).toBe("origin.example.com");
 	});
 
 	it("forwards to the request's own URL when no ORIGIN is set (zone routes)", () => {
-		expect(upstreamUrl("https://api.example.com/v1/items?x=1", null).href).toBe("https://api.example.com/v1/items?x=1");
+		expect(upstreamUrl("https://api.example.com/v1/items?x=1", null, "/v1/items").href).toBe("https://api.example.com/v1/items?x=1");
 	});
 });

@@ -7,6 +7,7 @@ import { onWorkerError } from "../src/app.ts";
 import { holdPermit } from "../src/gate/hold-permit.ts";
 import { loadConfig } from "../src/gate/load-config.ts";
 import { matchRoute } from "../src/gate/match-route.ts";
+import { normalizePath } from "../src/gate/normalize-path.ts";
 import type { GateEnv } from "../src/gate/types.ts";
 
 // Hono hands an Error to onError (the middleware sees c.error); anything else is rethrown through it.
@@ -15,7 +16,7 @@ it.each([
 	["a non-Error value", "boom"],
 ])("releases the permit when the handler after holdPermit throws %s", async (_, thrown) => {
 	const app = new Hono<GateEnv>();
-	app.use(loadConfig, matchRoute, holdPermit);
+	app.use(loadConfig, normalizePath, matchRoute, holdPermit);
 	app.all("*", () => {
 		throw thrown;
 	});

@@ -50,7 +50,8 @@ admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 /** Answers requests under the admin prefix; everything else goes on to the gate. */
 export const adminSurface = createMiddleware<GateEnv>(async function adminSurface(c, next) {
 	const prefix = c.var.config.adminPrefix;
-	const path = c.req.path;
+	// The canonical path: "/__gau%67e/status" is the admin surface too, never proxied.
+	const path = c.var.path;
 	if (path !== prefix && !path.startsWith(`${prefix}/`)) return next();
 	const token = c.env.ADMIN_TOKEN;
 	if (!token) return c.text("Not found", 404);

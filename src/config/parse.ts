@@ -1,8 +1,10 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
+import type { PathOptions } from "../proxy/canonical-path.ts";
+import { canonicalPath } from "../proxy/canonical-path.ts";
 import type { Issue } from "./check.ts";
 import { validate } from "./check.ts";
 import type { DefaultRouteInput as DefaultRouteData } from "./schema.ts";
-import { DEFAULTS, DefaultRouteInput, LimitsInput, RouteRuleInput } from "./schema.ts";
+import { DEFAULTS, DefaultRouteInput, LimitsInput, PathsInput, RouteRuleInput } from "./schema.ts";
 
 export type FailMode = "closed" | "open";
 
@@ -39,9 +41,15 @@ export interface Route {
 	readonly rateLimitHeaders: "refusals" | "all" | "none";
 	/** Durable Objects the route's permits are split across, each holding a fixed share. */
 	readonly shards: number;
-	/** Null for the default route, which matches whatever no rule matched. */
+	/** Null for the default route, which matches whatever no rule matched. Compiled with the route's ignoreCase. */
 	readonly pattern: URLPattern | null;
+	/** Upper-case; HEAD is in it when GET is and headFollowsGet is on. */
 	readonly methods: ReadonlySet<string> | null;
+}
+
+/** The PATHS var resolved: how a path is made canonical, and whether one trailing slash more or less still matches. */
+export interface PathSettings extends PathOptions {
+	readonly trailingSlash: "either" | "exact";
 }
 
 export interface GateConfig {
@@ -49,6 +57,8 @@ export interface GateConfig {
 	readonly origin: URL | null;
 	/** Path prefix of the admin surface; never proxied. */
 	readonly adminPrefix: string;
+	/** Applied to every request's path before the admin prefix and the routes are matched. */
+	readonly paths: PathSettings;
 	/** Checked in order, first match wins. */
 	readonly routes: readonly Route[];
 	/** The default route for unmatched requests; null passes them through ungated. */
@@ -62,7 +72,11 @@ export interface ConfigVars {
 	readonly LIMITS?: unknown;
 	readonly ORIGIN?: unknown;
 	readonly ADMIN_PREFIX?: unknown;
+	readonly PATHS?: unknown;
 }
+
+/** URLPattern with its options argument, which the polyfill `npm run check` loads has at run time but not in its types. */
+const Pattern = URLPattern as unknown as new (init: URLPatternInit, options: { ignoreCase: boolean }) => URLPattern;
 
 export const DEFAULT_ROUTE_NAME = "default";
 export const DEFAULT_ADMIN_PREFIX = "/__gauge";
@@ -72,6 +86,7 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 	const errors: string[] = [];
 	const origin = parseOrigin(vars.ORIGIN, errors);
 	const adminPrefix = parseAdminPrefix(vars.ADMIN_PREFIX, errors);
+	const paths = parsePaths(vars.PATHS, errors);
 
 	const outer = validate(LimitsInput, vars.LIMITS ?? {});
 	if (!outer.ok) {
@@ -89,21 +104,22 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 			return;
 		}
 		const timing = resolveTiming(rule.value, at, errors);
-		if (!timing || !checkShards(rule.value.shards, rule.value.limit, at, errors)) return;
-		const { name, limit, path, host, methods } = rule.value;
+		const canonical = checkCanonicalPattern(rule.value.path, paths, at, errors);
+		if (!timing || !checkShards(rule.value.shards, rule.value.limit, at, errors) || !canonical) return;
+		const { name, limit, path, host, methods, ignoreCase = DEFAULTS.ignoreCase, headFollowsGet = DEFAULTS.headFollowsGet } = rule.value;
 		routes.push({
 			name,
 			limit,
 			...timing,
 			...resolveShaping(rule.value),
-			pattern: new URLPattern({ pathname: path, hostname: host ?? "*" }),
-			methods: methods ? new Set(methods) : null,
+			pattern: new Pattern({ pathname: path, hostname: host ?? "*" }, { ignoreCase }),
+			methods: methods ? resolveMethods(methods, headFollowsGet) : null,
 		});
 	});
 
 	const fallback = parseDefault(outer.value.default, errors);
 	if (errors.length > 0) return { ok: false, errors };
-	return { ok: true, config: { origin, adminPrefix, routes, fallback } };
+	return { ok: true, config: { origin, adminPrefix, paths, routes, fallback } };
 }
 
 function parseDefault(raw: unknown, errors: string[]): Route | null {
@@ -131,6 +147,39 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
 		shards: rule.shards ?? 1,
 	};
+}
+
+function parsePaths(raw: unknown, errors: string[]): PathSettings {
+	const parsed = validate(PathsInput, raw ?? {});
+	if (!parsed.ok) errors.push(...parsed.issues.map((issue) => formatIssue(issue, "PATHS", raw)));
+	const set: { [K in keyof PathSettings]?: PathSettings[K] | undefined } = parsed.ok ? parsed.value : {};
+	return {
+		mergeSlashes: set.mergeSlashes ?? DEFAULTS.paths.mergeSlashes,
+		encodedSlashes: set.encodedSlashes ?? DEFAULTS.paths.encodedSlashes,
+		pathParams: set.pathParams ?? DEFAULTS.paths.pathParams,
+		trailingSlash: set.trailingSlash ?? DEFAULTS.paths.trailingSlash,
+	};
+}
+
+/**
+ * Requests are matched on their canonical path, so a pattern spelled otherwise ("/re%71uest", "/a//b"
+ * with slashes merged) would silently never match: say so, with the spelling that would.
+ */
+function checkCanonicalPattern(path: string, paths: PathSettings, at: string, errors: string[]): boolean {
+	const canonical = canonicalPath(path, paths);
+	if (canonical.ok && canonical.path === path) return true;
+	const expected = canonical.ok ? `the same path spelled canonically, "${canonical.path}"` : `a path that can match (${canonical.problem})`;
+	errors.push(
+		`${at}.path: got ${show(path)}, expected ${expected}; requests are matched after normalization (README, "Path normalization")`,
+	);
+	return false;
+}
+
+/** HEAD is GET without the body (RFC 9110 §9.3.2), and origins run the GET handler for it. */
+function resolveMethods(methods: readonly string[], headFollowsGet: boolean): ReadonlySet<string> {
+	const set = new Set(methods);
+	if (headFollowsGet && set.has("GET")) set.add("HEAD");
+	return set;
 }
 
 /** "ip", "header:x-api-key" or "cookie:session" (already checked by the schema). */
@@ -170,9 +219,10 @@ function parseOrigin(value: unknown, errors: string[]): URL | null {
 
 function parseAdminPrefix(value: unknown, errors: string[]): string {
 	if (value === undefined || value === "") return DEFAULT_ADMIN_PREFIX;
-	if (typeof value !== "string" || !/^(\/[A-Za-z0-9._~-]+)+$/.test(value)) {
+	// Dot segments never survive normalization, so a prefix holding one could never match.
+	if (typeof value !== "string" || !/^(\/[A-Za-z0-9._~-]+)+$/.test(value) || /\/\.\.?(\/|$)/.test(value)) {
 		errors.push(
-			`ADMIN_PREFIX: got ${show(value)}, expected a path of one or more segments with no trailing slash, e.g. "${DEFAULT_ADMIN_PREFIX}"`,
+			`ADMIN_PREFIX: got ${show(value)}, expected a path of one or more segments (none of them "." or "..") with no trailing slash, e.g. "${DEFAULT_ADMIN_PREFIX}"`,
 		);
 		return DEFAULT_ADMIN_PREFIX;
 	}

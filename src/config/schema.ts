@@ -15,6 +15,12 @@ export const DEFAULTS = {
 	missingKey: "shared",
 	rateLimitHeaders: "refusals",
 	dryRun: false,
+	/** PATHS: how every request's path is made canonical (README, "Path normalization"). */
+	paths: { mergeSlashes: true, encodedSlashes: "reject", pathParams: "keep", trailingSlash: "either" },
+	/** Per route: URLPattern's ignoreCase is off, as paths are case-sensitive (RFC 3986 §6.2.2.1). */
+	ignoreCase: false,
+	/** Per route: a route whose methods list GET also gates HEAD (RFC 9110 §9.3.2). */
+	headFollowsGet: true,
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -82,6 +88,8 @@ export const RouteRuleInput = table(
 			),
 		),
 		host: optional(host),
+		ignoreCase: optional(oneOf([true, false], "expected true or false")),
+		headFollowsGet: optional(oneOf([true, false], "expected true or false")),
 		limit,
 		...routeSettings,
 	},
@@ -106,6 +114,17 @@ export const LimitsInput = table(
 		default: optional(anything, { limit: "unlimited" }),
 	},
 	"expected a table ([vars.LIMITS])",
+);
+
+/** The PATHS var: one canonical path per request, computed before any route is matched. */
+export const PathsInput = table(
+	{
+		mergeSlashes: optional(oneOf([true, false], "expected true or false")),
+		encodedSlashes: optional(oneOf(["reject", "decode", "keep"], 'expected "reject", "decode" or "keep"')),
+		pathParams: optional(oneOf(["keep", "strip", "reject"], 'expected "keep", "strip" or "reject"')),
+		trailingSlash: optional(oneOf(["either", "exact"], 'expected "either" or "exact"')),
+	},
+	"expected a table (PATHS = { mergeSlashes, encodedSlashes, pathParams, trailingSlash })",
 );
 
 export type RouteRuleInput = Output<typeof RouteRuleInput>;

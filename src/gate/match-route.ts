@@ -7,6 +7,6 @@ import type { GateEnv } from "./types.ts";
 
 export const matchRoute = createMiddleware<GateEnv>(async function matchRoute(c, next) {
 	if (hasPassedThisGate(c.req.raw)) return loopDetected(c.req.header("accept") ?? null);
-	c.set("route", pickRoute(c.var.config, c.req.method, c.req.url));
+	c.set("route", pickRoute(c.var.config, c.req.method, c.req.url, c.var.path));
 	await next();
 });

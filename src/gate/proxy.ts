@@ -9,7 +9,7 @@ import type { GateEnv } from "./types.ts";
 export async function proxy(c: Context<GateEnv>): Promise<Response> {
 	const deadline = c.var.deadline;
 	try {
-		const response = await fetch(upstreamRequest(c.req.raw, c.var.config.origin, deadline));
+		const response = await fetch(upstreamRequest(c.req.raw, c.var.config.origin, deadline, c.var.path));
 		return downstreamResponse(response);
 	} catch (error) {
 		const reason = deadline.aborted ? abortReason(deadline) : "origin-error";

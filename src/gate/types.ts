@@ -8,12 +8,15 @@ export interface Bindings {
 	readonly LIMITS?: unknown;
 	readonly ORIGIN?: unknown;
 	readonly ADMIN_PREFIX?: unknown;
+	readonly PATHS?: unknown;
 	/** Bearer token for the admin surface (a secret); unset turns the surface off. */
 	readonly ADMIN_TOKEN?: string;
 }
 
 export interface Variables {
 	config: GateConfig;
+	/** The request's canonical path: matched against the admin prefix and the routes, and sent to the origin. */
+	path: string;
 	/** The matched route; null when the request passes through ungated. */
 	route: Route | null;
 	/** Aborts when the exchange must stop: the route's deadline, or the client going away. */

@@ -30,20 +30,22 @@ export function hasPassedThisGate(request: Request): boolean {
 }
 
 /**
- * The origin's URL for a request: ORIGIN with the request's path and query, or, with no ORIGIN,
- * the request's own URL (on a zone route, Cloudflare sends that to the origin behind the zone).
- * The path is set as a path, never resolved as a relative URL, so "//other.host/" cannot redirect it.
+ * The origin's URL for a request: ORIGIN with `path` and the request's query, or, with no ORIGIN,
+ * the request's own URL with `path` (on a zone route, Cloudflare sends that to the origin behind the zone).
+ * `path` is the canonical path the route was matched on, so the origin serves what the gate counted;
+ * the query is left as sent. The path is set as a path, never resolved as a relative URL, so
+ * "//other.host/" cannot redirect it.
  */
-export function upstreamUrl(requestUrl: string, origin: URL | null): URL {
+export function upstreamUrl(requestUrl: string, origin: URL | null, path: string): URL {
 	const incoming = new URL(requestUrl);
-	if (!origin) return incoming;
-	const target = new URL(origin);
-	target.pathname = incoming.pathname;
+	const target = origin ? new URL(origin) : incoming;
+	target.pathname = path;
 	target.search = incoming.search;
 	return target;
 }
 
-export function upstreamRequest(request: Request, origin: URL | null, signal: AbortSignal): Request {
+/** `path` defaults to the request's own (the benchmark's bare proxy); the gate passes the canonical one. */
+export function upstreamRequest(request: Request, origin: URL | null, signal: AbortSignal, path = new URL(request.url).pathname): Request {
 	const incoming = new URL(request.url);
 	const headers = endToEndHeaders(request.headers);
 	headers.append("via", `1.1 ${VIA_PSEUDONYM}`);
@@ -52,7 +54,7 @@ export function upstreamRequest(request: Request, origin: URL | null, signal: Ab
 		headers.set("x-forwarded-proto", incoming.protocol.slice(0, -1));
 	}
 	const hasBody = request.method !== "GET" && request.method !== "HEAD";
-	return new Request(upstreamUrl(request.url, origin), {
+	return new Request(upstreamUrl(request.url, origin, path), {
 		method: request.method,
 		headers,
 		body: hasBody ? request.body : null,

@@ -16,6 +16,8 @@ interface Answer {
 	readonly status: number;
 	/** The seed's plain-text body, and the problem's title. */
 	readonly text: string;
+	/** A plain-text body other than `text`, when the title alone would not say what to fix. */
+	readonly plain?: string;
 	readonly detail?: string;
 	readonly accept?: string | null;
 	readonly headers?: Record<string, string>;
@@ -23,7 +25,7 @@ interface Answer {
 	readonly extensions?: Record<string, unknown>;
 }
 
-function answer({ status, text, detail, accept = null, headers = {}, extensions = {} }: Answer): Response {
+function answer({ status, text, plain = text, detail, accept = null, headers = {}, extensions = {} }: Answer): Response {
 	const h = new Headers(headers);
 	if (wantsJson(accept)) {
 		// "about:blank": the status code says it all (RFC 9457 §4.2.1); the title is its phrase.
@@ -34,7 +36,7 @@ function answer({ status, text, detail, accept = null, headers = {}, extensions 
 		});
 	}
 	h.set("content-type", "text/plain; charset=utf-8");
-	return new Response(text, { status, headers: h });
+	return new Response(plain, { status, headers: h });
 }
 
 export interface Refusal {
@@ -82,6 +84,11 @@ export function gaugeUnavailable(retryAfterMs: number, accept: string | null = n
 /** The origin failed (502, RFC 9110 §15.6.3) or missed its deadline (504, §15.6.5). */
 export function badGateway(timedOut: boolean, accept: string | null = null): Response {
 	return answer({ status: timedOut ? 504 : 502, text: timedOut ? "Gateway timeout" : "Bad gateway", accept });
+}
+
+/** A request the gate will not forward as sent, e.g. a path with no safe canonical form: 400 (RFC 9110 §15.5.1). */
+export function badRequest(detail: string, accept: string | null = null): Response {
+	return answer({ status: 400, text: "Bad request", plain: `Bad request: ${detail}`, detail, accept });
 }
 
 /** A request that already passed through this gate: forwarding it again would loop (RFC 5842 §7.2). */
