@@ -14,6 +14,8 @@ export const DEFAULTS = {
 	missingKey: "shared",
 	rateLimitHeaders: "refusals",
 	dryRun: false,
+	/** A WebSocket upgrade holds its permit until the socket closes. */
+	websocket: "hold",
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -87,6 +89,8 @@ const routeSettings = {
 	dryRun: z.boolean({ error: "expected true or false" }).optional(),
 	rateLimitHeaders: z.enum(["refusals", "all", "none"], { error: 'expected "refusals", "all" or "none"' }).optional(),
 	shards: limit.optional(),
+	/** How WebSocket upgrades count: "hold" a permit for the socket's life, for the "handshake" only, or "refuse" them. */
+	websocket: z.enum(["hold", "handshake", "refuse"], { error: 'expected "hold", "handshake" or "refuse"' }).optional(),
 };
 
 export const RouteRuleInput = z.strictObject(
