@@ -57,7 +57,8 @@ const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 }
  * - `/echo`: the method, URL, headers and body it received, as JSON
  * - `/stream` [chunks=10, interval=50, size=16]: a body sent slowly in chunks
  * - `/bytes` [size=1024]: a body of that many bytes
- * - `/ws`, `/ws/*`: a WebSocket echo endpoint (see echoSocket); anything else refuses an upgrade with 404
+ * - `/ws`, `/ws/*` [delay=0]: a WebSocket echo endpoint (see echoSocket), accepting after the delay;
+ *   anything else refuses an upgrade with 404
  * - anything else [delay=delayMs]: "done" after the delay, as in the seed
  */
 export async function startOrigin(options: OriginOptions = {}): Promise<Origin> {
@@ -103,17 +104,21 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 	};
 	const sockets = webSocketServer();
 	server.on("upgrade", (req: IncomingMessage, socket, head) => {
-		const path = new URL(req.url ?? "/", "http://origin").pathname;
-		if (path !== "/ws" && !path.startsWith("/ws/")) {
+		const url = new URL(req.url ?? "/", "http://origin");
+		if (url.pathname !== "/ws" && !url.pathname.startsWith("/ws/")) {
 			socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 			return;
 		}
-		sockets.handleUpgrade(req, socket, head, (ws) => {
-			const done = count(req);
-			// A socket that ends without a close frame from either side counts as aborted.
-			ws.on("close", (code) => done(code === 1006));
-			echoSocket(ws, req);
-		});
+		const delay = Number(url.searchParams.get("delay") ?? 0);
+		const accept = (): void =>
+			sockets.handleUpgrade(req, socket, head, (ws) => {
+				const done = count(req);
+				// A socket that ends without a close frame from either side counts as aborted.
+				ws.on("close", (code) => done(code === 1006));
+				echoSocket(ws, req);
+			});
+		if (delay > 0) setTimeout(accept, delay);
+		else accept();
 	});
 	server.keepAliveTimeout = 60_000;
 	await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));

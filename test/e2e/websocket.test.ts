@@ -154,6 +154,20 @@ describe("a route with limit 2", () => {
 		expect((await gate.status("chat")).counters.reaped).toBe(0);
 	});
 
+	it("gives the permit back when the client hangs up while the origin is still accepting the upgrade", async () => {
+		const tag = "hang-up";
+		const ws = new WebSocket(`${gate.url.replace(/^http/, "ws")}/ws/chat?delay=500`, { headers: { [TAG_HEADER]: tag } });
+		const failed = within("abandoned upgrade", new Promise((resolve) => ws.once("error", resolve)));
+		await new Promise((r) => setTimeout(r, 150));
+		ws.terminate();
+		await failed;
+		// The origin accepts after 500 ms; the socket it opens is closed at once and its permit given back.
+		const until = Date.now() + DEADLINE_MS;
+		while (origin.stats(tag).total === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+		await settlesTo("chat", tag, 0);
+		expect((await gate.status("chat")).counters.reaped).toBe(0);
+	});
+
 	it("gives the permit back when the origin drops the connection, and closes the client with 1014", async () => {
 		const ws = await open("/ws/chat", "origin-vanish");
 		await settlesTo("chat", "origin-vanish", 1);
