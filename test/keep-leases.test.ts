@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ReleaseReason, RenewOutcome, Renewable } from "../src/gauge/permit.ts";
+import type { ReleaseReason, Renewable, RenewOutcome } from "../src/gauge/permit.ts";
 import { keepLeases } from "../src/proxy/websocket.ts";
 
 const HOLD_MS = 600;
