@@ -3,7 +3,19 @@
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import type { WebSocket, WebSocketServer } from "ws";
+
+/**
+ * ws, loaded through Node's own resolution when an origin starts: the in-workerd tests import this file
+ * (for TAG_HEADER) and their global setup imports it with the Workers project's resolve conditions, which
+ * pick ws's "browser" entry (a stub that throws).
+ */
+function webSocketServer(): WebSocketServer {
+	const ws = createRequire(import.meta.url)("ws") as typeof import("ws");
+	return new ws.WebSocketServer({ noServer: true, handleProtocols: (offered) => offered.values().next().value ?? false });
+}
 
 export interface OriginOptions {
 	/** Delay before the default response, in ms. The seed's handler sleeps 2 s. Default 0. */
@@ -17,7 +29,7 @@ export interface OriginStats {
 	inFlight: number;
 	/** The most ever served at once since the last reset. */
 	peak: number;
-	/** Requests seen since the last reset (stats requests excluded). */
+	/** Requests seen since the last reset (stats requests excluded). An open WebSocket counts as one request in flight. */
 	total: number;
 	/** Requests whose connection closed before the response finished. */
 	aborted: number;
@@ -48,6 +60,8 @@ const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 }
  * - `/echo`: the method, URL, headers and body it received, as JSON
  * - `/stream` [chunks=10, interval=50, size=16]: a body sent slowly in chunks
  * - `/bytes` [size=1024]: a body of that many bytes
+ * - `/ws`, `/ws/*` [delay=0]: a WebSocket echo endpoint (see echoSocket), accepting after the delay;
+ *   anything else refuses an upgrade with 404
  * - anything else [delay=delayMs]: "done" after the delay, as in the seed
  */
 export async function startOrigin(options: OriginOptions = {}): Promise<Origin> {
@@ -72,6 +86,12 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 			return;
 		}
 		res.setHeader(SEEN_URL_HEADER, req.url ?? "");
+		const done = count(req);
+		res.on("close", () => done(!res.writableFinished));
+		void respond(req, res, url, options.delayMs ?? 0);
+	});
+	/** Counts a request (or a socket) in flight; the returned function counts it out. */
+	const count = (req: IncomingMessage): ((aborted: boolean) => void) => {
 		const tag = req.headers[TAG_HEADER];
 		const counters = typeof tag === "string" ? [all, statsFor(tag)] : [all];
 		for (const stats of counters) {
@@ -79,13 +99,30 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 			stats.inFlight++;
 			stats.peak = Math.max(stats.peak, stats.inFlight);
 		}
-		res.on("close", () => {
+		return (aborted) => {
 			for (const stats of counters) {
 				stats.inFlight--;
-				if (!res.writableFinished) stats.aborted++;
+				if (aborted) stats.aborted++;
 			}
-		});
-		void respond(req, res, url, options.delayMs ?? 0);
+		};
+	};
+	const sockets = webSocketServer();
+	server.on("upgrade", (req: IncomingMessage, socket, head) => {
+		const url = new URL(req.url ?? "/", "http://origin");
+		if (url.pathname !== "/ws" && !url.pathname.startsWith("/ws/")) {
+			socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+			return;
+		}
+		const delay = Number(url.searchParams.get("delay") ?? 0);
+		const accept = (): void =>
+			sockets.handleUpgrade(req, socket, head, (ws) => {
+				const done = count(req);
+				// A socket that ends without a close frame from either side counts as aborted.
+				ws.on("close", (code) => done(code === 1006));
+				echoSocket(ws, req);
+			});
+		if (delay > 0) setTimeout(accept, delay);
+		else accept();
 	});
 	server.keepAliveTimeout = 60_000;
 	await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
@@ -96,6 +133,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		reset,
 		close: () =>
 			new Promise<void>((resolve) => {
+				for (const ws of sockets.clients) ws.terminate();
 				server.closeAllConnections();
 				server.close(() => resolve());
 			}),
@@ -136,6 +174,22 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, dela
 	}
 	await sleep(param("delay", delayMs));
 	if (!res.destroyed) res.writeHead(200, { "content-type": "text/plain" }).end("done");
+}
+
+/**
+ * Echoes every message back as it came (text as text, binary as binary), except these text commands:
+ * - `headers`: answers with the upgrade request's headers as JSON
+ * - `close:<code>`: the origin closes the socket with that code (a clean close from the origin's side)
+ * - `vanish`: the origin drops the TCP connection without a close frame
+ */
+function echoSocket(ws: WebSocket, req: IncomingMessage): void {
+	ws.on("message", (data, isBinary) => {
+		const text = isBinary ? null : data.toString();
+		if (text === "headers") ws.send(JSON.stringify(req.headers));
+		else if (text?.startsWith("close:")) ws.close(Number(text.slice(6)), "origin closed");
+		else if (text === "vanish") ws.terminate();
+		else ws.send(data, { binary: isBinary });
+	});
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

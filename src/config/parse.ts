@@ -25,6 +25,9 @@ export interface QueueSettings {
 	readonly maxWaitMs: number;
 }
 
+/** How a route's WebSocket upgrades count against its permits (README, "WebSockets"). */
+export type WebSocketMode = "hold" | "handshake" | "refuse";
+
 /** One gated route, resolved: every default filled in, its pattern compiled. */
 export interface Route {
 	/** Names the route's Durable Object; unique across the config. */
@@ -41,6 +44,7 @@ export interface Route {
 	readonly rateLimitHeaders: "refusals" | "all" | "none";
 	/** Durable Objects the route's permits are split across, each holding a fixed share. */
 	readonly shards: number;
+	readonly websocket: WebSocketMode;
 	/** Null for the default route, which matches whatever no rule matched. Compiled with the route's ignoreCase. */
 	readonly pattern: URLPattern | null;
 	/** Upper-case; HEAD is in it when GET is and headFollowsGet is on. */
@@ -134,7 +138,7 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
 }
 
-type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards">;
+type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "websocket">;
 
 /** Fills in the defaults of the settings that shape how a route admits and answers. */
 function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
@@ -146,6 +150,7 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		dryRun: rule.dryRun ?? DEFAULTS.dryRun,
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
 		shards: rule.shards ?? 1,
+		websocket: rule.websocket ?? DEFAULTS.websocket,
 	};
 }
 

@@ -21,6 +21,8 @@ export const DEFAULTS = {
 	ignoreCase: false,
 	/** Per route: a route whose methods list GET also gates HEAD (RFC 9110 §9.3.2). */
 	headFollowsGet: true,
+	/** A WebSocket upgrade holds its permit until the socket closes. */
+	websocket: "hold",
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -74,6 +76,8 @@ const routeSettings = {
 	dryRun: optional(oneOf([true, false], "expected true or false")),
 	rateLimitHeaders: optional(oneOf(["refusals", "all", "none"], 'expected "refusals", "all" or "none"')),
 	shards: optional(limit),
+	/** How WebSocket upgrades count: "hold" a permit for the socket's life, for the "handshake" only, or "refuse" them. */
+	websocket: optional(oneOf(["hold", "handshake", "refuse"], 'expected "hold", "handshake" or "refuse"')),
 };
 
 export const RouteRuleInput = table(

@@ -4,10 +4,12 @@ import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
 import { acquireFirst, PermitGroup } from "../gauge/permit.ts";
 import { logSampled } from "../log.ts";
+import { isWebSocketUpgrade } from "../proxy/forward.ts";
 import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
+import { holdUntilClosed } from "../proxy/websocket.ts";
 import type { LimitView } from "../responses/ratelimit-headers.ts";
 import { setRateLimitHeaders } from "../responses/ratelimit-headers.ts";
-import { gaugeUnavailable, retryAfterSeconds, tooManyRequests } from "../responses/refusal.ts";
+import { gaugeUnavailable, retryAfterSeconds, tooManyRequests, upgradeRefused } from "../responses/refusal.ts";
 import { isolateCounters } from "./isolate-counters.ts";
 import { gaugesFor } from "./partition.ts";
 import type { GateEnv } from "./types.ts";
@@ -29,6 +31,7 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 		c.set("deadline", clientGone);
 		return next();
 	}
+	if (route.websocket === "refuse" && isWebSocketUpgrade(c.req.raw)) return upgradeRefused(c.req.header("accept") ?? null);
 
 	const permits = new PermitGroup();
 	const views: LimitView[] = [];
@@ -79,6 +82,7 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 	}
 	const failure = c.error ? "worker-error" : c.var.upstreamFailure;
 	if (failure) await permits.release(failure);
+	else if (c.res.webSocket && route.websocket === "hold" && permits.size > 0) c.res = holdUntilClosed(c.res, permits, route.maxHoldMs);
 	else if (!c.res.body) await permits.release("no-body");
 	else {
 		const held = holdUntilDelivered(c.res.body, permits, deadline, deliveredLength(c.res.headers));

@@ -1,15 +1,19 @@
 // Handler: forward the request to the origin; an origin failure is an answer (502/504), not an exception.
 import type { Context } from "hono";
 import { logSampled } from "../log.ts";
-import { downstreamResponse, upstreamRequest } from "../proxy/forward.ts";
+import { downstreamResponse, isWebSocketUpgrade, upstreamRequest } from "../proxy/forward.ts";
 import { abortReason } from "../proxy/hold.ts";
+import { handshakeSignal } from "../proxy/websocket.ts";
 import { badGateway } from "../responses/refusal.ts";
 import type { GateEnv } from "./types.ts";
 
 export async function proxy(c: Context<GateEnv>): Promise<Response> {
 	const deadline = c.var.deadline;
+	// An upgrade's deadline covers its handshake only: once open, the socket is held until it closes.
+	const handshake = isWebSocketUpgrade(c.req.raw) ? handshakeSignal(deadline) : null;
 	try {
-		const response = await fetch(upstreamRequest(c.req.raw, c.var.config.origin, deadline, c.var.path));
+		const response = await fetch(upstreamRequest(c.req.raw, c.var.config.origin, handshake?.signal ?? deadline, c.var.path));
+		handshake?.detach();
 		return downstreamResponse(response);
 	} catch (error) {
 		const reason = deadline.aborted ? abortReason(deadline) : "origin-error";

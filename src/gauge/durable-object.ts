@@ -78,6 +78,14 @@ export class Gauge extends DurableObject {
 		return freed;
 	}
 
+	/**
+	 * Extends a live lease by `maxHoldMs` from now; false when it was released or has expired (never revived).
+	 * The reaper alarm needs no change: it is due no later than the lease's old expiry and re-arms from there.
+	 */
+	renew(leaseId: string, maxHoldMs: number): boolean {
+		return this.table.renew(leaseId, this.clock(), maxHoldMs);
+	}
+
 	/** The caller of a queued acquire gave up: leave the queue, and give back a permit granted meanwhile. */
 	cancel(leaseId: string, tombstoneMs: number): boolean {
 		const waiter = this.queue.remove(leaseId);

@@ -15,6 +15,8 @@ export interface LeaseStore {
 	get(id: string): Lease | null;
 	insert(lease: Lease): void;
 	markReleased(id: string): void;
+	/** Moves a live (unreleased) lease's expiry; a released one is left as it is. */
+	setExpiry(id: string, expiresAt: number): void;
 	/** Deletes every row with expiresAt <= now; returns how many of them were still live. */
 	deleteExpired(now: number): number;
 	countLive(): number;
@@ -49,6 +51,11 @@ export class MemoryLeaseStore implements LeaseStore {
 	markReleased(id: string): void {
 		const lease = this.rows.get(id);
 		if (lease) this.rows.set(id, { ...lease, released: true });
+	}
+
+	setExpiry(id: string, expiresAt: number): void {
+		const lease = this.rows.get(id);
+		if (lease && !lease.released) this.rows.set(id, { ...lease, expiresAt });
 	}
 
 	deleteExpired(now: number): number {
@@ -133,6 +140,10 @@ export class SqlLeaseStore implements LeaseStore {
 
 	markReleased(id: string): void {
 		this.sql.exec("UPDATE leases SET released = 1 WHERE id = ?", id);
+	}
+
+	setExpiry(id: string, expiresAt: number): void {
+		this.sql.exec("UPDATE leases SET expires_at = ? WHERE id = ? AND released = 0", expiresAt, id);
 	}
 
 	deleteExpired(now: number): number {

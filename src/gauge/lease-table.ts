@@ -115,6 +115,19 @@ export class LeaseTable {
 		return true;
 	}
 
+	/**
+	 * Extends a live lease to at least `now + maxHoldMs` (a long-lived exchange, such as a held WebSocket,
+	 * renews while it is open). Idempotent, and never shortens a lease. A lease that was released or has
+	 * expired is never revived: returns false, and the holder must stop using the permit.
+	 */
+	renew(leaseId: string, now: number, maxHoldMs: number): boolean {
+		this.reap(now);
+		const lease = this.store.get(leaseId);
+		if (!lease || lease.released) return false;
+		this.store.setExpiry(leaseId, Math.max(lease.expiresAt, now + maxHoldMs));
+		return true;
+	}
+
 	/** Counts and describes a refusal. */
 	refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
 		if (req.dryRun) this.counters.dryRunRefused++;

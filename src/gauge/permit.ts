@@ -14,7 +14,15 @@ export type ReleaseReason =
 	| "origin-timeout"
 	| "worker-error"
 	/** A later limit of the same request refused it. */
-	| "refused-elsewhere";
+	| "refused-elsewhere"
+	/** A held WebSocket closed, from the client's side or the origin's. */
+	| "client-closed"
+	| "origin-closed"
+	/** A held WebSocket's lease could not be renewed (released, expired, or its object unreachable too long). */
+	| "lease-lost";
+
+/** How a renewal went: the lease lives on, is gone for good, or its object did not answer (try again). */
+export type RenewOutcome = "renewed" | "lost" | "unavailable";
 
 /** One Durable Object's count and how a request asks it: the route's total or a key's share. */
 export interface GaugeSpec {
@@ -81,6 +89,7 @@ export async function acquirePermit(
 	};
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
 	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });
+	const askedAt = Date.now();
 	try {
 		const result = await stub.acquire(request);
 		if (hinted) {
@@ -93,7 +102,8 @@ export async function acquirePermit(
 			});
 		}
 		if (result.ok) {
-			return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil), inFlight: result.inFlight, limit: result.limit };
+			const permit = new Permit(stub, leaseId, spec, waitUntil, askedAt);
+			return { kind: "granted", permit, inFlight: result.inFlight, limit: result.limit };
 		}
 		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight: result.inFlight, limit: result.limit, local: false };
 	} catch (error) {
@@ -138,20 +148,48 @@ export interface Releasable {
 	readonly reason: ReleaseReason | null;
 }
 
+/** Permits that a long-lived exchange keeps alive by renewing their leases. */
+export interface Renewable extends Releasable {
+	/** Extends every lease by its maxHoldMs from now; the worst outcome of them all. */
+	renew(): Promise<RenewOutcome>;
+	/** A time (this isolate's clock) before which no lease can have expired; Infinity when there are none. */
+	readonly expiresBy: number;
+}
+
 /** A granted lease. `release` is idempotent: only the first call reaches the Durable Object. */
-export class Permit implements Releasable {
+export class Permit implements Renewable {
 	readonly leaseId: string;
 	reason: ReleaseReason | null = null;
+	/** When the last successful acquire or renew was sent: the object set the lease's expiry after that. */
+	private leaseFrom: number;
 	private released: Promise<void> | null = null;
 	private readonly stub: Stub;
 	private readonly spec: GaugeSpec;
 	private readonly waitUntil: WaitUntil;
 
-	constructor(stub: Stub, leaseId: string, spec: GaugeSpec, waitUntil: WaitUntil) {
+	constructor(stub: Stub, leaseId: string, spec: GaugeSpec, waitUntil: WaitUntil, askedAt = Date.now()) {
 		this.stub = stub;
 		this.leaseId = leaseId;
 		this.spec = spec;
 		this.waitUntil = waitUntil;
+		this.leaseFrom = askedAt;
+	}
+
+	get expiresBy(): number {
+		return this.leaseFrom + this.spec.maxHoldMs;
+	}
+
+	async renew(): Promise<RenewOutcome> {
+		if (this.released) return "lost";
+		const askedAt = Date.now();
+		try {
+			if (!(await this.stub.renew(this.leaseId, this.spec.maxHoldMs))) return "lost";
+			this.leaseFrom = askedAt;
+			return "renewed";
+		} catch (error) {
+			logSampled("gauge_unavailable", this.spec.objectName, { gauge: this.spec.objectName, during: "renew", error: String(error) });
+			return "unavailable";
+		}
 	}
 
 	release(reason: ReleaseReason): Promise<void> {
@@ -168,13 +206,26 @@ export class Permit implements Releasable {
 }
 
 /** The permits one request holds (its key's and its route's), given back together, once. */
-export class PermitGroup implements Releasable {
+export class PermitGroup implements Renewable {
 	reason: ReleaseReason | null = null;
 	private readonly permits: Permit[] = [];
 	private released: Promise<void> | null = null;
 
 	add(permit: Permit): void {
 		this.permits.push(permit);
+	}
+
+	get size(): number {
+		return this.permits.length;
+	}
+
+	get expiresBy(): number {
+		return Math.min(...this.permits.map((p) => p.expiresBy));
+	}
+
+	async renew(): Promise<RenewOutcome> {
+		const outcomes = await Promise.all(this.permits.map((p) => p.renew()));
+		return outcomes.includes("lost") ? "lost" : outcomes.includes("unavailable") ? "unavailable" : "renewed";
 	}
 
 	release(reason: ReleaseReason): Promise<void> {

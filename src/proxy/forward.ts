@@ -24,6 +24,12 @@ export function endToEndHeaders(headers: Headers): Headers {
 	return out;
 }
 
+/** A WebSocket opening handshake (RFC 6455 §4.1): a GET whose Upgrade header lists "websocket". */
+export function isWebSocketUpgrade(request: Request): boolean {
+	const upgrade = request.headers.get("upgrade");
+	return request.method === "GET" && upgrade !== null && upgrade.split(",").some((p) => p.trim().toLowerCase() === "websocket");
+}
+
 export function hasPassedThisGate(request: Request): boolean {
 	const hops = request.headers.get("via")?.split(",") ?? [];
 	return hops.some((hop) => hop.trim().split(/\s+/)[1] === VIA_PSEUDONYM);
@@ -48,6 +54,9 @@ export function upstreamUrl(requestUrl: string, origin: URL | null, path: string
 export function upstreamRequest(request: Request, origin: URL | null, signal: AbortSignal, path = new URL(request.url).pathname): Request {
 	const incoming = new URL(request.url);
 	const headers = endToEndHeaders(request.headers);
+	// Upgrade is hop-by-hop (RFC 9110 §7.8): a proxy that lets a WebSocket through asks its own next hop
+	// for the upgrade, as nginx's `proxy_set_header Upgrade` does; the runtime adds `Connection: Upgrade`.
+	if (isWebSocketUpgrade(request)) headers.set("upgrade", "websocket");
 	headers.append("via", `1.1 ${VIA_PSEUDONYM}`);
 	if (origin) {
 		headers.set("x-forwarded-host", incoming.host);
@@ -63,11 +72,16 @@ export function upstreamRequest(request: Request, origin: URL | null, signal: Ab
 	});
 }
 
-/** The origin's response as the client should see it: same status and body, end-to-end headers only. */
+/**
+ * The origin's response as the client should see it: same status and body, end-to-end headers only.
+ * An accepted WebSocket (101) keeps the origin's socket, which the runtime then joins to the client's
+ * without running any code per message.
+ */
 export function downstreamResponse(response: Response, body: ReadableStream | null = response.body): Response {
-	return new Response(body, {
+	return new Response(response.webSocket ? null : body, {
 		status: response.status,
 		statusText: response.statusText,
 		headers: endToEndHeaders(response.headers),
+		webSocket: response.webSocket,
 	});
 }

@@ -91,6 +91,20 @@ export function badRequest(detail: string, accept: string | null = null): Respon
 	return answer({ status: 400, text: "Bad request", plain: `Bad request: ${detail}`, detail, accept });
 }
 
+/**
+ * A WebSocket upgrade on a route set to `websocket = "refuse"`: 403, as RFC 6455 §4.2.2 suggests for a server
+ * that does not accept the connection. Not 426 (that asks the client to switch to another protocol) and not
+ * 429 (waiting would not help), so no Retry-After.
+ */
+export function upgradeRefused(accept: string | null = null): Response {
+	return answer({
+		status: 403,
+		text: "WebSocket upgrades are not allowed on this route",
+		detail: 'The route is configured with websocket = "refuse".',
+		accept,
+	});
+}
+
 /** A request that already passed through this gate: forwarding it again would loop (RFC 5842 §7.2). */
 export function loopDetected(accept: string | null = null): Response {
 	return answer({ status: 508, text: "Loop detected: the request already passed through pressure-gauge; set ORIGIN", accept });

@@ -3,7 +3,12 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import type { LeaseTable } from "../../src/gauge/lease-table.ts";
 
-export type Op = { kind: "acquire"; id: number } | { kind: "release"; id: number } | { kind: "advance"; ms: number } | { kind: "restart" };
+export type Op =
+	| { kind: "acquire"; id: number }
+	| { kind: "release"; id: number }
+	| { kind: "renew"; id: number }
+	| { kind: "advance"; ms: number }
+	| { kind: "restart" };
 
 export const HOLD_MS = 1_000;
 
@@ -14,6 +19,7 @@ export const scenario = fc.record({
 		fc.oneof(
 			{ weight: 5, arbitrary: fc.record({ kind: fc.constant("acquire" as const), id: fc.nat(11) }) },
 			{ weight: 3, arbitrary: fc.record({ kind: fc.constant("release" as const), id: fc.nat(11) }) },
+			{ weight: 2, arbitrary: fc.record({ kind: fc.constant("renew" as const), id: fc.nat(11) }) },
 			{ weight: 2, arbitrary: fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 1, max: 700 }) }) },
 			{ weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
 		),
@@ -25,6 +31,7 @@ export const scenario = fc.record({
  * Runs the operations on a table. `open` builds a table over the same storage (a restart keeps the
  * storage, loses memory). After every step: never more than `limit` live, the table's count equals the
  * leases granted and neither released nor expired, and "full" only when they really fill the limit.
+ * A renewal succeeds exactly for a live lease and never brings back a released or expired one.
  * At the end, releasing every held lease brings the count back to zero.
  */
 export function runScenario(limit: number, ops: readonly Op[], open: () => LeaseTable): void {
@@ -45,6 +52,12 @@ export function runScenario(limit: number, ops: readonly Op[], open: () => Lease
 			} else if (result.reason === "full") {
 				expect(before).toBeGreaterThanOrEqual(limit);
 			}
+		} else if (op.kind === "renew") {
+			const id = `lease-${op.id}`;
+			const expiry = held.get(id);
+			const alive = expiry !== undefined && expiry > now;
+			expect(table.renew(id, now, HOLD_MS)).toBe(alive);
+			if (alive) held.set(id, Math.max(expiry, now + HOLD_MS));
 		} else {
 			table.release(`lease-${op.id}`, now, HOLD_MS);
 			held.delete(`lease-${op.id}`);
