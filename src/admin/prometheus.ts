@@ -27,11 +27,11 @@ const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 	["queued", "Requests that had to wait in the queue.", (r) => r.counters.queued],
 	[
 		"local_refused",
-		"Refusals this isolate answered from its memory that the route is full, without a Durable Object call.",
+		"Refusals isolates answered from their memory that the route is full, without a Durable Object call (reported by every isolate).",
 		(r) => r.isolate.localRefusals,
 	],
-	["object_errors", "Calls to the route's Durable Object that failed, seen by this isolate.", (r) => r.isolate.gaugeErrors],
-	["fail_open", "Requests proxied without a permit because the route fails open, in this isolate.", (r) => r.isolate.failOpen],
+	["object_errors", "Calls to the route's Durable Object that failed, reported by every isolate.", (r) => r.isolate.gaugeErrors],
+	["fail_open", "Requests proxied without a permit because the route fails open, reported by every isolate.", (r) => r.isolate.failOpen],
 ];
 
 export function toPrometheus(reports: readonly RouteReport[]): string {

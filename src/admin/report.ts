@@ -1,19 +1,18 @@
 // What the admin surface reports per route, gathered once and shown as JSON, Prometheus text or a page.
 import type { Route } from "../config/parse.ts";
 import type { IsolateCounters } from "../gate/isolate-counters.ts";
-import { isolateCounters } from "../gate/isolate-counters.ts";
 import { routeGauges } from "../gate/partition.ts";
 import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
 import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
 
-export interface RouteReport extends Omit<GaugeStatus, "limitOverride"> {
+export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "reported"> {
 	readonly name: string;
 	readonly limit: { readonly configured: number; readonly effective: number; readonly override: number | null };
 	/** Hold-time percentiles in ms, as the upper bound of the histogram bucket they fall in (null: none yet or above the top bucket). */
 	readonly holdMs: { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
-	/** This isolate's view of the gauge failing. */
+	/** Decisions isolates took without the route's object, as every isolate reported them (counted once, about a second late). */
 	readonly isolate: IsolateCounters;
 }
 
@@ -26,14 +25,18 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 		routes.map(async (route) => {
 			const specs = routeGauges(route);
 			const shards = await Promise.all(specs.map((g) => ns.getByName(g.objectName).status()));
-			const { limitOverride, ...status } = mergeShards(shards);
+			const { limitOverride, reported, ...status } = mergeShards(shards);
 			const effective = shards.reduce((sum, s, i) => sum + (s.limitOverride ?? specs[i]?.limit ?? 0), 0);
 			return {
 				name: route.name,
 				...status,
 				limit: { configured: route.limit, effective, override: limitOverride },
 				holdMs: { p50: percentile(status.holds, 0.5), p90: percentile(status.holds, 0.9), p99: percentile(status.holds, 0.99) },
-				isolate: { ...isolateCounters(route.name) },
+				isolate: {
+					gaugeErrors: reported.gaugeErrors,
+					failOpen: reported.failOpen,
+					localRefusals: reported.localRefused,
+				},
 			};
 		}),
 	);
@@ -65,6 +68,11 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			count: sum((s) => s.holds.count),
 		},
 		busiestKeys: rankHolders(keys, BUSIEST_HOLDERS),
+		reported: {
+			localRefused: sum((s) => s.reported.localRefused),
+			gaugeErrors: sum((s) => s.reported.gaugeErrors),
+			failOpen: sum((s) => s.reported.failOpen),
+		},
 	};
 }
 

@@ -28,6 +28,13 @@ export interface QueueSettings {
 /** How a route's WebSocket upgrades count against its permits (README, "WebSockets"). */
 export type WebSocketMode = "hold" | "handshake" | "refuse";
 
+/** A route's blocks (README, "Blocks"): the most permits one isolate's block may hold, and how fast spares go back. */
+export interface BlocksSetting {
+	/** An absolute cap, or null: a share of each gauge's limit (DEFAULTS.blocks.share). */
+	readonly max: number | null;
+	readonly returnAfterMs: number;
+}
+
 /** One gated route, resolved: every default filled in, its pattern compiled. */
 export interface Route {
 	/** Names the route's Durable Object; unique across the config. */
@@ -45,6 +52,10 @@ export interface Route {
 	/** Durable Objects the route's permits are split across, each holding a fixed share. */
 	readonly shards: number;
 	readonly websocket: WebSocketMode;
+	/** Null: "off", one object call per admitted request. */
+	readonly blocks: BlocksSetting | null;
+	/** Where the route's Durable Objects are created; null lets Cloudflare place them near the first caller. */
+	readonly locationHint: DurableObjectLocationHint | null;
 	/** Null for the default route, which matches whatever no rule matched. Compiled with the route's ignoreCase. */
 	readonly pattern: URLPattern | null;
 	/** Upper-case; HEAD is in it when GET is and headFollowsGet is on. */
@@ -138,7 +149,10 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
 }
 
-type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "websocket">;
+type Shaping = Pick<
+	Route,
+	"failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "websocket" | "blocks" | "locationHint"
+>;
 
 /** Fills in the defaults of the settings that shape how a route admits and answers. */
 function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
@@ -151,6 +165,11 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
 		shards: rule.shards ?? 1,
 		websocket: rule.websocket ?? DEFAULTS.websocket,
+		blocks:
+			rule.blocks === "off"
+				? null
+				: { max: rule.blocks?.max ?? null, returnAfterMs: rule.blocks?.returnAfterMs ?? DEFAULTS.blocks.returnAfterMs },
+		locationHint: rule.locationHint ?? null,
 	};
 }
 

@@ -1,5 +1,5 @@
 // The shape of the LIMITS var in wrangler.toml, with every default in one place.
-import type { Output } from "./check.ts";
+import type { Check, Output } from "./check.ts";
 import { anything, check, is, list, matching, oneOf, optional, table } from "./check.ts";
 
 /** Defaults for every optional route setting. The README's config reference mirrors these. */
@@ -23,7 +23,15 @@ export const DEFAULTS = {
 	headFollowsGet: true,
 	/** A WebSocket upgrade holds its permit until the socket closes. */
 	websocket: "hold",
+	/**
+	 * Blocks (README, "Blocks"): an isolate's block holds at most this share of its gauge's limit, so at least
+	 * 1/share isolates can hold one; below 2 permits per block (limits under 20) blocks are off (k = 1).
+	 */
+	blocks: { share: 0.1, returnAfterMs: 100 },
 } as const;
+
+/** Durable Object location hints (developers.cloudflare.com/durable-objects/reference/data-location/). */
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const METHOD = /^[A-Z]+$/;
@@ -66,6 +74,14 @@ const perKey = table(
 
 const queue = table({ size: limit, maxWaitMs: millis }, "expected a table (queue = { size, maxWaitMs })");
 
+/** `blocks = "off"` or `blocks = { max, returnAfterMs }` (both optional in the table). */
+const blocksTable = table(
+	{ max: optional(limit), returnAfterMs: optional(millis) },
+	'expected "off" or a table (blocks = { max, returnAfterMs })',
+);
+const blocksSetting: Check<"off" | Output<typeof blocksTable>> = (value, path, issues) =>
+	value === "off" ? "off" : blocksTable(value, path, issues);
+
 /** Settings every route has, including the default route. */
 const routeSettings = {
 	originTimeoutMs: optional(millis),
@@ -78,6 +94,10 @@ const routeSettings = {
 	shards: optional(limit),
 	/** How WebSocket upgrades count: "hold" a permit for the socket's life, for the "handshake" only, or "refuse" them. */
 	websocket: optional(oneOf(["hold", "handshake", "refuse"], 'expected "hold", "handshake" or "refuse"')),
+	/** Permits leased to isolates in blocks, or "off" (one object call per request). */
+	blocks: optional(blocksSetting),
+	/** Where the route's Durable Objects are created: near the origin. */
+	locationHint: optional(oneOf(LOCATION_HINTS, `expected one of ${LOCATION_HINTS.map((h) => `"${h}"`).join(", ")}`)),
 };
 
 export const RouteRuleInput = table(

@@ -2,6 +2,7 @@
 
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
+import { blockSettings } from "../client/block-settings.ts";
 import type { KeySource, Route } from "../config/parse.ts";
 import type { GaugeSpec } from "../gauge/permit.ts";
 import type { GateEnv } from "./types.ts";
@@ -60,6 +61,8 @@ function buildRouteGauges(route: Route): GaugeSpec[] {
 		maxHoldMs: route.maxHoldMs,
 		queue: route.queue ? { size: Math.ceil(route.queue.size / route.shards), maxWaitMs: route.queue.maxWaitMs } : null,
 		dryRun: route.dryRun,
+		blocks: blockSettings(route, shareOf(route.limit, route.shards, i)),
+		...(route.locationHint ? { locationHint: route.locationHint } : {}),
 	}));
 }
 

@@ -1,6 +1,9 @@
 // The Durable Object that holds one route's (or one key's) permits: the single authority for its count, worldwide.
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../log.ts";
+import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
+import { emptyReport } from "../protocol.ts";
+import { checkInBlock } from "./blocks.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
 import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram } from "./lease-table.ts";
@@ -20,6 +23,8 @@ export interface GaugeStatus {
 	readonly holds: HoldHistogram;
 	/** Keys (by object name) holding the most of this route's permits. */
 	readonly busiestKeys: { holder: string; inFlight: number }[];
+	/** Decisions isolates made without this object (local refusals, gauge errors, fail-open), as they reported them. */
+	readonly reported: { localRefused: number; gaugeErrors: number; failOpen: number };
 }
 
 export class Gauge extends DurableObject {
@@ -32,6 +37,10 @@ export class Gauge extends DurableObject {
 	private alarmAt: number | null = null;
 	/** The runtime limit, mirrored from storage. */
 	private limitOverride: number | null;
+	/** When this object last refused someone: the pressure every block check-in is told about. */
+	private lastRefusedAt = Number.NEGATIVE_INFINITY;
+	/** What isolates reported deciding on their own (in memory, like the other counters). */
+	private readonly reported = emptyReport();
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
@@ -104,6 +113,34 @@ export class Gauge extends DurableObject {
 		this.drain(this.clock());
 	}
 
+	/**
+	 * An isolate's block: grown, shrunk, renewed or given back (src/gauge/blocks.ts), with its batched report.
+	 * Permits a block gives back go to waiters first.
+	 */
+	checkIn(msg: CheckIn): CheckInAnswer {
+		const now = this.clock();
+		if (msg.report) this.report(msg.report);
+		const { answer, refused } = checkInBlock(
+			this.table,
+			msg,
+			{ limit: this.limitOverride ?? msg.limit, waiters: this.queue.length, lastRefusedAt: this.lastRefusedAt },
+			now,
+		);
+		if (refused) this.lastRefusedAt = now;
+		if (answer.count > 0) this.scheduleReap(now + msg.windowMs + msg.maxHoldMs);
+		else this.scheduleReap(now + msg.maxHoldMs);
+		this.drain(now);
+		return answer;
+	}
+
+	/** Counts an isolate's batch of decisions, once. */
+	report(report: Report): void {
+		this.table.absorb(report);
+		this.reported.localRefused += report.localRefused;
+		this.reported.gaugeErrors += report.gaugeErrors;
+		this.reported.failOpen += report.failOpen;
+	}
+
 	status(): GaugeStatus {
 		return {
 			inFlight: this.table.inFlight(this.clock()),
@@ -113,6 +150,7 @@ export class Gauge extends DurableObject {
 			holdEwmaMs: this.table.holdEwmaMs,
 			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
 			busiestKeys: this.table.busiestHolders(BUSIEST_HOLDERS),
+			reported: { localRefused: this.reported.localRefused, gaugeErrors: this.reported.gaugeErrors, failOpen: this.reported.failOpen },
 		};
 	}
 
@@ -139,6 +177,7 @@ export class Gauge extends DurableObject {
 	private grant(req: AcquireRequest, now: number): AcquireResult {
 		const result = this.table.acquire(this.effective(req), now);
 		if (result.ok) this.scheduleReap(result.expiresAt);
+		else this.lastRefusedAt = now;
 		return result;
 	}
 

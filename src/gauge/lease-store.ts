@@ -8,6 +8,8 @@ export interface Lease {
 	readonly released: boolean;
 	/** Who holds it within the gauge (a key's object name), or null. */
 	readonly holder: string | null;
+	/** Permits the lease holds: 1, or a block's size (a block leased to an isolate; README, "Blocks"). Default 1. */
+	readonly count?: number;
 }
 
 /** Every method is synchronous: a lease table over it never yields between check and write. */
@@ -17,8 +19,11 @@ export interface LeaseStore {
 	markReleased(id: string): void;
 	/** Moves a live (unreleased) lease's expiry; a released one is left as it is. */
 	setExpiry(id: string, expiresAt: number): void;
+	/** Resizes a live lease (a block): its count and expiry. */
+	setBlock(id: string, count: number, expiresAt: number): void;
 	/** Deletes every row with expiresAt <= now; returns how many of them were still live. */
 	deleteExpired(now: number): number;
+	/** Permits held by live leases: the sum of their counts. */
 	countLive(): number;
 	oldestLiveAcquiredAt(): number | null;
 	nextExpiry(): number | null;
@@ -58,6 +63,11 @@ export class MemoryLeaseStore implements LeaseStore {
 		if (lease && !lease.released) this.rows.set(id, { ...lease, expiresAt });
 	}
 
+	setBlock(id: string, count: number, expiresAt: number): void {
+		const lease = this.rows.get(id);
+		if (lease && !lease.released) this.rows.set(id, { ...lease, count, expiresAt });
+	}
+
 	deleteExpired(now: number): number {
 		let live = 0;
 		for (const [id, lease] of this.rows) {
@@ -70,7 +80,7 @@ export class MemoryLeaseStore implements LeaseStore {
 
 	countLive(): number {
 		let n = 0;
-		for (const lease of this.rows.values()) if (!lease.released) n++;
+		for (const lease of this.rows.values()) if (!lease.released) n += lease.count ?? 1;
 		return n;
 	}
 
@@ -113,28 +123,32 @@ export class SqlLeaseStore implements LeaseStore {
 		// Objects created before leases had holders get the column (a no-op for new ones).
 		const columns = sql.exec<{ name: string }>("PRAGMA table_info(leases)").toArray();
 		if (!columns.some((c) => c.name === "holder")) sql.exec("ALTER TABLE leases ADD COLUMN holder TEXT");
+		if (!columns.some((c) => c.name === "count")) sql.exec("ALTER TABLE leases ADD COLUMN count INTEGER NOT NULL DEFAULT 1");
 		sql.exec("CREATE INDEX IF NOT EXISTS leases_by_expiry ON leases (expires_at)");
 		sql.exec("CREATE INDEX IF NOT EXISTS live_leases ON leases (acquired_at) WHERE released = 0");
 	}
 
 	get(id: string): Lease | null {
 		const row = this.sql
-			.exec<{ acquired_at: number; expires_at: number; released: number; holder: string | null }>(
-				"SELECT acquired_at, expires_at, released, holder FROM leases WHERE id = ?",
+			.exec<{ acquired_at: number; expires_at: number; released: number; holder: string | null; count: number }>(
+				"SELECT acquired_at, expires_at, released, holder, count FROM leases WHERE id = ?",
 				id,
 			)
 			.toArray()[0];
-		return row ? { id, acquiredAt: row.acquired_at, expiresAt: row.expires_at, released: row.released === 1, holder: row.holder } : null;
+		return row
+			? { id, acquiredAt: row.acquired_at, expiresAt: row.expires_at, released: row.released === 1, holder: row.holder, count: row.count }
+			: null;
 	}
 
 	insert(lease: Lease): void {
 		this.sql.exec(
-			"INSERT OR REPLACE INTO leases (id, acquired_at, expires_at, released, holder) VALUES (?, ?, ?, ?, ?)",
+			"INSERT OR REPLACE INTO leases (id, acquired_at, expires_at, released, holder, count) VALUES (?, ?, ?, ?, ?, ?)",
 			lease.id,
 			lease.acquiredAt,
 			lease.expiresAt,
 			lease.released ? 1 : 0,
 			lease.holder,
+			lease.count ?? 1,
 		);
 	}
 
@@ -146,6 +160,10 @@ export class SqlLeaseStore implements LeaseStore {
 		this.sql.exec("UPDATE leases SET expires_at = ? WHERE id = ? AND released = 0", expiresAt, id);
 	}
 
+	setBlock(id: string, count: number, expiresAt: number): void {
+		this.sql.exec("UPDATE leases SET count = ?, expires_at = ? WHERE id = ? AND released = 0", count, expiresAt, id);
+	}
+
 	deleteExpired(now: number): number {
 		let live = 0;
 		const gone = this.sql.exec<{ released: number }>("DELETE FROM leases WHERE expires_at <= ? RETURNING released", now);
@@ -154,7 +172,7 @@ export class SqlLeaseStore implements LeaseStore {
 	}
 
 	countLive(): number {
-		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM leases WHERE released = 0").one().n;
+		return this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(count), 0) AS n FROM leases WHERE released = 0").one().n;
 	}
 
 	oldestLiveAcquiredAt(): number | null {

@@ -1,5 +1,6 @@
 // The permit gauge's rules, free of I/O and of the clock: every call is handed `now`.
-import type { LeaseStore } from "./lease-store.ts";
+import type { Report } from "../protocol.ts";
+import type { Lease, LeaseStore } from "./lease-store.ts";
 
 export interface AcquireRequest {
 	/** Made by the caller before it asks, so a retried acquire cannot take a second permit. */
@@ -160,6 +161,32 @@ export class LeaseTable {
 	/** The earliest time at which some row (live lease or tombstone) expires, or null. */
 	nextExpiry(): number | null {
 		return this.store.nextExpiry();
+	}
+
+	/** A lease as stored (null: unknown, or expired and reaped). */
+	lease(id: string): Lease | null {
+		return this.store.get(id);
+	}
+
+	/** Creates or resizes a block (one lease holding `count` permits). Admissions under it are reported, not counted here. */
+	putBlock(id: string, count: number, now: number, expiresAt: number): void {
+		if (this.store.get(id)) this.store.setBlock(id, count, expiresAt);
+		else this.store.insert({ id, acquiredAt: now, expiresAt, released: false, holder: null, count });
+	}
+
+	/** A block given back: a tombstone until its expiry, so a late check-in cannot revive it. */
+	dropBlock(id: string): void {
+		this.store.markReleased(id);
+	}
+
+	/** Counts an isolate's report of what it admitted and released under its blocks. */
+	absorb(report: Report): void {
+		this.counters.admitted += report.admitted;
+		this.counters.released += report.released;
+		for (const held of report.holdsMs) {
+			this.holdEwmaMs += HOLD_EWMA_WEIGHT * (held - this.holdEwmaMs);
+			this.recordHold(held);
+		}
 	}
 
 	private recordHold(ms: number): void {

@@ -1,4 +1,7 @@
 // The Worker's side of the gauge: ask a Durable Object for a permit, and give it back exactly once.
+import type { BlockSettings } from "../client/block-pool.ts";
+import { acquireFromBlock } from "../client/blocks.ts";
+import { scheduleReport } from "../client/reports.ts";
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
 import type { Decision } from "./full-hints.ts";
@@ -39,10 +42,14 @@ export interface GaugeSpec {
 	readonly dryRun: boolean;
 	/** On the route's gauge: the key's object name, so the route can tell its busiest keys. */
 	readonly holder?: string;
+	/** Permits leased to this isolate in blocks (README, "Blocks"); absent or null: one object call per request. */
+	readonly blocks?: BlockSettings | null;
+	/** Where the object is created (a Durable Object location hint, e.g. "enam"). */
+	readonly locationHint?: DurableObjectLocationHint;
 }
 
 export type PermitResult =
-	| { readonly kind: "granted"; readonly permit: Permit; readonly inFlight: number; readonly limit: number }
+	| { readonly kind: "granted"; readonly permit: Renewable; readonly inFlight: number; readonly limit: number }
 	| {
 			readonly kind: "refused";
 			readonly retryAfterMs: number;
@@ -69,6 +76,13 @@ export async function acquirePermit(
 	waitUntil: WaitUntil,
 	clientGone: AbortSignal,
 ): Promise<PermitResult> {
+	// The route's first object collects what isolates decide on their own (local refusals, errors, fail-open).
+	if (spec.objectName.split("#")[0] === `route:${spec.policy}`) scheduleReport(ns, spec, waitUntil);
+	if (spec.blocks) {
+		// Permits this isolate already holds come first: a "full" hint may well be about them.
+		const fromBlock = await acquireFromBlock(ns, spec, waitUntil);
+		if (fromBlock) return fromBlock;
+	}
 	// Requests that would wait (queue) or be admitted anyway (dry-run) must reach the object.
 	const hinted = !spec.queue && !spec.dryRun;
 	const decision: Decision = hinted ? fullHints.check(spec.objectName, Date.now()) : { probe: false };
@@ -77,7 +91,7 @@ export async function acquirePermit(
 		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - Date.now()), inFlight: limit, limit, local: true };
 	}
 	const probe = decision.probe;
-	const stub = ns.getByName(spec.objectName);
+	const stub = spec.locationHint ? ns.getByName(spec.objectName, { locationHint: spec.locationHint }) : ns.getByName(spec.objectName);
 	const leaseId = crypto.randomUUID();
 	const request: AcquireRequest = {
 		leaseId,
@@ -208,10 +222,10 @@ export class Permit implements Renewable {
 /** The permits one request holds (its key's and its route's), given back together, once. */
 export class PermitGroup implements Renewable {
 	reason: ReleaseReason | null = null;
-	private readonly permits: Permit[] = [];
+	private readonly permits: Renewable[] = [];
 	private released: Promise<void> | null = null;
 
-	add(permit: Permit): void {
+	add(permit: Renewable): void {
 		this.permits.push(permit);
 	}
 

@@ -1,0 +1,184 @@
+// One isolate's pool of permits leased in a block from one gauge: admit locally, decide when to check in and
+// for how many. Plain data and the clock passed in: no promise is ever kept here, because promises must not
+// cross from one request's context to another's (PLATFORM.md). The I/O lives in src/client/blocks.ts.
+import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
+import { emptyReport, MAX_HOLD_SAMPLES } from "../protocol.ts";
+
+/** A route's block setting, resolved for one gauge (README, "Blocks"). */
+export interface BlockSettings {
+	/** The most permits one isolate's block may hold (a share of this gauge's limit). */
+	readonly max: number;
+	/** An isolate holding spares checks in at least this often while it has requests, and gives spares back after this long idle. */
+	readonly returnAfterMs: number;
+	/** How long after a check-in the isolate may still admit under its block; the block's lease is windowMs + maxHoldMs. */
+	readonly windowMs: number;
+}
+
+/** A check-in whose answer never came is given up after this long: its block is retired (outcome unknown). */
+export const STALE_CHECK_IN_MS = 2_000;
+
+export interface Block {
+	readonly id: string;
+	/** Permits the object holds for it, as far as this isolate may use them. */
+	count: number;
+	/** Requests admitted under it and not yet ended. */
+	inUse: number;
+	/** Admit under it only until then: every request admitted must end before the block's lease does. */
+	admitUntil: number;
+}
+
+/** What the gauge's limits look like to a pool (a GaugeSpec's fields). */
+export interface PoolSpec {
+	readonly limit: number;
+	readonly maxHoldMs: number;
+	readonly dryRun: boolean;
+	readonly queue: unknown;
+}
+
+export interface Plan {
+	readonly block: Block;
+	readonly msg: CheckIn;
+	readonly askedAt: number;
+}
+
+export class BlockPool {
+	/** The block check-ins are about; null before the first one or after it was retired or given back. */
+	current: Block | null = null;
+	/** Retired blocks that still have requests in flight: given back when the last one ends. */
+	readonly retired: Block[] = [];
+	/** The block size this isolate aims for: starts at 1, doubles when local demand runs the pool dry, halves when idle. */
+	k = 1;
+	/** When the check-in in flight was sent, or null. */
+	checkInSince: number | null = null;
+	lastCheckInAt = Number.NEGATIVE_INFINITY;
+	/** The last answer said others are refused or waiting (or the limit was lowered): keep no spares. */
+	pressure = false;
+	/** When a request last took or gave back a permit here. */
+	lastUsedAt = Number.NEGATIVE_INFINITY;
+	/** Decisions not yet reported to the object. */
+	report: Report = emptyReport();
+	private readonly settings: BlockSettings;
+	private readonly newId: () => string;
+
+	constructor(settings: BlockSettings, newId: () => string = () => crypto.randomUUID()) {
+		this.settings = settings;
+		this.newId = newId;
+	}
+
+	/** A permit from a block this isolate holds, or null when none is free and open for admission. */
+	take(now: number): Block | null {
+		const block = [this.current, ...this.retired].find((b) => b !== null && b.inUse < b.count && now <= b.admitUntil) ?? null;
+		if (!block) return null;
+		block.inUse++;
+		this.report.admitted++;
+		this.lastUsedAt = now;
+		return block;
+	}
+
+	/** A request admitted under `block` ended. Returns a retired block that is now empty (to give back), if any. */
+	put(block: Block, heldMs: number, now: number): Block | null {
+		block.inUse = Math.max(0, block.inUse - 1);
+		this.report.released++;
+		if (this.report.holdsMs.length < MAX_HOLD_SAMPLES) this.report.holdsMs.push(Math.max(0, heldMs));
+		this.lastUsedAt = now;
+		if (block !== this.current && block.inUse === 0) {
+			const i = this.retired.indexOf(block);
+			if (i >= 0) this.retired.splice(i, 1);
+			return block.count > 0 ? block : null;
+		}
+		return null;
+	}
+
+	get inUse(): number {
+		return (this.current?.inUse ?? 0) + this.retired.reduce((n, b) => n + b.inUse, 0);
+	}
+
+	/** Permits held but not in use (what a frozen isolate would park). */
+	get spares(): number {
+		const held = (this.current?.count ?? 0) + this.retired.reduce((n, b) => n + b.count, 0);
+		return Math.max(0, held - this.inUse);
+	}
+
+	/** A background check-in is due: spares held past returnAfterMs, pressure, or the admission window half gone. */
+	checkInDue(now: number): boolean {
+		const b = this.current;
+		if (!b || this.checkInSince !== null) return false;
+		const spare = b.count > b.inUse;
+		if (spare && (this.pressure || now - this.lastCheckInAt >= this.settings.returnAfterMs)) return true;
+		return b.admitUntil - now < this.settings.windowMs / 2;
+	}
+
+	/** Idle for returnAfterMs with a block and nothing in flight: give it back. */
+	idle(now: number): boolean {
+		return this.current !== null && this.inUse === 0 && this.checkInSince === null && now - this.lastUsedAt >= this.settings.returnAfterMs;
+	}
+
+	/**
+	 * Plans a check-in (null when one is already in flight). `need`: a request waits for a permit from it.
+	 * `giveBack`: the isolate idles; the whole block goes back. From the moment it is planned the pool uses no
+	 * more of the block than the check-in asks for, so the object may take the rest back at once.
+	 */
+	plan(now: number, spec: PoolSpec, opts: { need: boolean; giveBack?: boolean }): Plan | null {
+		if (this.checkInSince !== null) {
+			if (now - this.checkInSince < STALE_CHECK_IN_MS) return null;
+			this.retire();
+		}
+		const block = this.current ?? { id: this.newId(), count: 0, inUse: 0, admitUntil: Number.NEGATIVE_INFINITY };
+		this.current = block;
+		const max = Math.max(1, this.settings.max);
+		if (opts.need && block.count > 0) this.k = Math.min(max, this.k * 2);
+		let want: number;
+		if (opts.giveBack) {
+			want = block.inUse;
+			this.k = Math.max(1, Math.floor(this.k / 2));
+		} else if (this.pressure) want = block.inUse + (opts.need ? 1 : 0);
+		else want = Math.max(Math.min(this.k, max), block.inUse + (opts.need ? 1 : 0));
+		block.count = Math.min(block.count, want);
+		this.checkInSince = now;
+		const report = this.report;
+		this.report = emptyReport();
+		const msg: CheckIn = {
+			blockId: block.id,
+			want,
+			need: opts.need && !spec.queue,
+			inUse: block.inUse,
+			limit: spec.limit,
+			maxHoldMs: spec.maxHoldMs,
+			windowMs: this.settings.windowMs,
+			dryRun: spec.dryRun,
+			report,
+		};
+		return { block, msg, askedAt: now };
+	}
+
+	/** The object answered a planned check-in. */
+	answered(plan: Plan, answer: CheckInAnswer): void {
+		this.checkInSince = null;
+		this.lastCheckInAt = plan.askedAt;
+		const p = answer.pressure;
+		this.pressure = p.waiters > 0 || p.refusing || p.recall;
+		const block = plan.block;
+		if (!answer.alive || answer.count === 0) {
+			block.count = 0;
+			if (this.current === block) this.current = null;
+			return;
+		}
+		// Never trust more than this isolate asked for: what it stopped using at send time stays unused.
+		block.count = Math.min(answer.count, plan.msg.want);
+		block.admitUntil = plan.askedAt + plan.msg.windowMs;
+		if (this.current !== block && !this.retired.includes(block)) this.retired.push(block);
+	}
+
+	/** The check-in failed (its outcome is unknown): retire its block, which keeps admitting only within its window. */
+	failed(plan: Plan): void {
+		this.checkInSince = null;
+		if (this.current === plan.block) this.retire();
+	}
+
+	private retire(): void {
+		const b = this.current;
+		this.current = null;
+		this.checkInSince = null;
+		if (b && b.inUse > 0) this.retired.push(b);
+	}
+}

@@ -1,0 +1,174 @@
+// The Worker's side of blocks: admit from this isolate's pool when it can, check in with the gauge's object when
+// it must (pool dry, spares held too long, window running out, idle), all from the current request's context.
+import type { Gauge } from "../gauge/durable-object.ts";
+import { fullHints } from "../gauge/full-hints.ts";
+import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "../gauge/permit.ts";
+import { log, logSampled } from "../log.ts";
+import type { CheckIn } from "../protocol.ts";
+import type { Block, Plan } from "./block-pool.ts";
+import { BlockPool } from "./block-pool.ts";
+
+/** One pool per gauge (Durable Object name) in this isolate; the state is plain data (block-pool.ts). */
+const pools = new Map<string, BlockPool>();
+
+export function poolFor(spec: GaugeSpec): BlockPool | null {
+	const settings = spec.blocks;
+	if (!settings) return null;
+	let pool = pools.get(spec.objectName);
+	if (!pool) {
+		pool = new BlockPool(settings);
+		pools.set(spec.objectName, pool);
+	}
+	return pool;
+}
+
+type Stub = DurableObjectStub<Gauge>;
+
+/**
+ * A permit from this isolate's block for the spec's gauge, growing the block with one check-in when the pool
+ * is dry. Null: ask the object for a single permit as without blocks (a check-in is already in flight, or the
+ * request may queue and the block could not grow).
+ */
+export async function acquireFromBlock(
+	ns: DurableObjectNamespace<Gauge>,
+	spec: GaugeSpec,
+	waitUntil: WaitUntil,
+): Promise<PermitResult | null> {
+	const pool = poolFor(spec);
+	if (!pool) return null;
+	const stub = stubFor(ns, spec);
+	const now = Date.now();
+	const block = pool.take(now);
+	if (block) {
+		if (pool.checkInDue(now)) waitUntil(checkIn(stub, spec, pool, { need: false }));
+		return granted(stub, spec, pool, block, now, waitUntil);
+	}
+	// Dry: the isolate's "full" hint may refuse without a call, exactly as for single permits.
+	const hinted = !spec.queue && !spec.dryRun;
+	const decision = hinted ? fullHints.check(spec.objectName, now) : { probe: false };
+	if ("refuse" in decision) {
+		const { limit, freeAt } = decision.refuse;
+		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - now), inFlight: limit, limit, local: true };
+	}
+	const plan = pool.plan(now, spec, { need: true });
+	if (!plan) {
+		if (decision.probe) fullHints.probeFailed(spec.objectName);
+		return null;
+	}
+	let answer: Awaited<ReturnType<Stub["checkIn"]>>;
+	try {
+		answer = await stub.checkIn(plan.msg);
+	} catch (error) {
+		if (decision.probe) fullHints.probeFailed(spec.objectName);
+		pool.failed(plan);
+		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, during: "check-in", error: String(error) });
+		return { kind: "unavailable", error };
+	}
+	pool.answered(plan, answer);
+	const at = Date.now();
+	const mine = pool.take(at);
+	if (hinted)
+		fullHints.answered(spec.objectName, at, decision.probe, {
+			granted: mine !== null,
+			full: mine === null,
+			limit: answer.limit,
+			inFlight: answer.inFlight,
+			retryAfterMs: answer.retryAfterMs,
+		});
+	if (pool.pressure && pool.spares > 0) waitUntil(checkIn(stub, spec, pool, { need: false }));
+	if (mine) return granted(stub, spec, pool, mine, at, waitUntil);
+	// A queued request waits in the object's FIFO; its check-in counted no refusal (need is false for it).
+	if (spec.queue) return null;
+	return { kind: "refused", retryAfterMs: answer.retryAfterMs, inFlight: answer.inFlight, limit: answer.limit, local: false };
+}
+
+function stubFor(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec): Stub {
+	return spec.locationHint ? ns.getByName(spec.objectName, { locationHint: spec.locationHint }) : ns.getByName(spec.objectName);
+}
+
+function granted(stub: Stub, spec: GaugeSpec, pool: BlockPool, block: Block, now: number, waitUntil: WaitUntil): PermitResult {
+	const permit = new BlockPermit(stub, spec, pool, block, now, waitUntil);
+	// The live count is the object's; locally only this pool's share is known.
+	return { kind: "granted", permit, inFlight: Math.min(spec.limit, pool.inUse), limit: spec.limit };
+}
+
+/** A background check-in (renew, return spares, report): never throws, never blocks a request. */
+async function checkIn(stub: Stub, spec: GaugeSpec, pool: BlockPool, opts: { need: boolean; giveBack?: boolean }): Promise<void> {
+	const plan: Plan | null = pool.plan(Date.now(), spec, opts);
+	if (!plan) return;
+	try {
+		pool.answered(plan, await stub.checkIn(plan.msg));
+	} catch (error) {
+		pool.failed(plan);
+		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, during: "check-in", error: String(error) });
+	}
+}
+
+/** Gives a retired block back once its last request ended (a check-in asking for nothing). */
+function giveBack(stub: Stub, spec: GaugeSpec, block: Block): Promise<unknown> {
+	const msg: CheckIn = {
+		blockId: block.id,
+		want: 0,
+		need: false,
+		inUse: 0,
+		limit: spec.limit,
+		maxHoldMs: spec.maxHoldMs,
+		windowMs: spec.blocks?.windowMs ?? 0,
+		dryRun: spec.dryRun,
+		report: null,
+	};
+	return stub.checkIn(msg).catch((error: unknown) => log("release_failed", { gauge: spec.objectName, block: true, error: String(error) }));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A permit taken from a block: given back to the pool (no object call), at most once. */
+export class BlockPermit implements Renewable {
+	reason: ReleaseReason | null = null;
+	private readonly stub: Stub;
+	private readonly spec: GaugeSpec;
+	private readonly pool: BlockPool;
+	private readonly block: Block;
+	private readonly admittedAt: number;
+	private readonly waitUntil: WaitUntil;
+
+	constructor(stub: Stub, spec: GaugeSpec, pool: BlockPool, block: Block, admittedAt: number, waitUntil: WaitUntil) {
+		this.stub = stub;
+		this.spec = spec;
+		this.pool = pool;
+		this.block = block;
+		this.admittedAt = admittedAt;
+		this.waitUntil = waitUntil;
+	}
+
+	/** The block's lease outlives every request admitted while its window was open. */
+	get expiresBy(): number {
+		return this.block.admitUntil + this.spec.maxHoldMs;
+	}
+
+	/** A long exchange (a held WebSocket) keeps its block's lease alive by checking in. */
+	async renew(): Promise<RenewOutcome> {
+		if (this.reason) return "lost";
+		if (this.pool.current !== this.block) return "lost";
+		await checkIn(this.stub, this.spec, this.pool, { need: false });
+		return this.pool.current === this.block ? "renewed" : "lost";
+	}
+
+	release(reason: ReleaseReason): Promise<void> {
+		if (this.reason) return Promise.resolve();
+		this.reason = reason;
+		const now = Date.now();
+		const empty = this.pool.put(this.block, now - this.admittedAt, now);
+		if (empty) this.waitUntil(giveBack(this.stub, this.spec, empty));
+		if (this.pool.checkInDue(now)) this.waitUntil(checkIn(this.stub, this.spec, this.pool, { need: false }));
+		// The last request to use the pool hands its spares back if no other comes within returnAfterMs
+		// (from its own waitUntil: an isolate with no request runs no code).
+		if (this.pool.inUse === 0) this.waitUntil(this.handBackWhenIdle());
+		return Promise.resolve();
+	}
+
+	private async handBackWhenIdle(): Promise<void> {
+		await sleep(this.spec.blocks?.returnAfterMs ?? 0);
+		if (this.pool.idle(Date.now())) await checkIn(this.stub, this.spec, this.pool, { need: false, giveBack: true });
+	}
+}

@@ -1,0 +1,58 @@
+// The object's side of blocks: size an isolate's block so that blocks and single leases together never pass the limit.
+import type { CheckIn, CheckInAnswer } from "../protocol.ts";
+import { PRESSURE_MS } from "../protocol.ts";
+import type { LeaseTable } from "./lease-table.ts";
+
+export interface BlockContext {
+	/** The effective limit (a runtime limit replaces the configured one). */
+	readonly limit: number;
+	/** Requests waiting in the object's queue: returned permits go to them first, so no block grows. */
+	readonly waiters: number;
+	/** When the object last refused someone (-Infinity: never). */
+	readonly lastRefusedAt: number;
+}
+
+/**
+ * Resizes (or creates, or gives back) one block. The isolate has already stopped using anything above
+ * min(current, want), so that much may be taken back at once; growth only comes from free permits, and
+ * never while others wait. Synchronous (no await): in a Durable Object nothing interleaves.
+ */
+export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext, now: number): { answer: CheckInAnswer; refused: boolean } {
+	const total = table.inFlight(now);
+	const lease = table.lease(msg.blockId);
+	if (lease?.released) return { answer: answer(0, false, total, ctx, now, 0), refused: false };
+	const current = lease ? (lease.count ?? 1) : 0;
+	const keep = Math.min(current, Math.max(0, msg.want));
+	const free = ctx.limit - (total - current) - keep;
+	const growth = ctx.waiters > 0 ? 0 : Math.max(0, Math.min(msg.want - keep, free));
+	const count = keep + growth;
+	if (count === 0) {
+		if (lease) table.dropBlock(msg.blockId);
+	} else {
+		table.putBlock(msg.blockId, count, now, now + msg.windowMs + msg.maxHoldMs);
+	}
+	const inFlight = total - current + count;
+	const refused = msg.need && count <= msg.inUse;
+	let retryAfterMs = 0;
+	if (refused) {
+		const refusal = table.refuse({ leaseId: msg.blockId, limit: ctx.limit, maxHoldMs: msg.maxHoldMs, dryRun: msg.dryRun }, "full", now);
+		retryAfterMs = refusal.ok ? 0 : refusal.retryAfterMs;
+	}
+	const lastRefusedAt = refused ? now : ctx.lastRefusedAt;
+	return { answer: answer(count, count > 0, inFlight, { ...ctx, lastRefusedAt }, now, retryAfterMs), refused };
+}
+
+function answer(count: number, alive: boolean, inFlight: number, ctx: BlockContext, now: number, retryAfterMs: number): CheckInAnswer {
+	return {
+		count,
+		alive,
+		inFlight,
+		limit: ctx.limit,
+		retryAfterMs,
+		pressure: {
+			waiters: ctx.waiters,
+			refusing: now - ctx.lastRefusedAt < PRESSURE_MS || inFlight >= ctx.limit,
+			recall: inFlight > ctx.limit,
+		},
+	};
+}

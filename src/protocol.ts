@@ -1,0 +1,81 @@
+// The messages between an isolate and a route's Durable Object when permits are leased in blocks (README, "Blocks").
+// The object's side is src/gauge/blocks.ts (wired into the Durable Object's checkIn/report); the Worker's side is
+// src/client/. Single permits (acquire/release/renew/cancel) keep their own types in src/gauge/lease-table.ts.
+
+/** Decisions one isolate made since its last report, counted once, globally, by the object that receives them. */
+export interface Report {
+	/** Requests admitted under a block (no object call each). */
+	admitted: number;
+	/** Requests admitted under a block that have ended. */
+	released: number;
+	/** Hold times of those releases, in ms (at most MAX_HOLD_SAMPLES; `released` counts them all). */
+	holdsMs: number[];
+	/** Refusals answered from the isolate's memory (a "full" hint), without an object call. */
+	localRefused: number;
+	/** Object calls that failed while admitting (outcome unknown). */
+	gaugeErrors: number;
+	/** Requests admitted without a permit because the route fails open. */
+	failOpen: number;
+}
+
+/** Hold samples carried per report at most; beyond that a report still counts the releases. */
+export const MAX_HOLD_SAMPLES = 256;
+
+export function emptyReport(): Report {
+	return { admitted: 0, released: 0, holdsMs: [], localRefused: 0, gaugeErrors: 0, failOpen: 0 };
+}
+
+export function isEmptyReport(r: Report): boolean {
+	return r.admitted + r.released + r.localRefused + r.gaugeErrors + r.failOpen === 0;
+}
+
+/**
+ * An isolate asks for its block to be (re)sized: grown when its local pool ran dry, shrunk to what it uses
+ * when the object is under pressure or it idles, 0 to give the block back. It also extends the block's lease.
+ */
+export interface CheckIn {
+	/** Made by the isolate; a new id for every block (a lost or abandoned block is never revived). */
+	readonly blockId: string;
+	/**
+	 * Permits the isolate wants the block to hold after this call. The isolate stops using anything above
+	 * `min(its current count, want)` the moment it sends this, so the object may shrink the block that far at once.
+	 */
+	readonly want: number;
+	/** A request is waiting for a permit from this call: a refusal counts as one. */
+	readonly need: boolean;
+	/** Requests in flight under this block now (never above what the isolate still uses of it). */
+	readonly inUse: number;
+	/** The configured limit (a runtime limit on the object replaces it). */
+	readonly limit: number;
+	readonly maxHoldMs: number;
+	/** How long after this call the isolate may still admit under the block; the block's lease is windowMs + maxHoldMs. */
+	readonly windowMs: number;
+	/** Count the refusal (if any) as a dry-run refusal. */
+	readonly dryRun: boolean;
+	readonly report: Report | null;
+}
+
+/** What the object tells every caller about contention, so that isolates holding spares give them back. */
+export interface Pressure {
+	/** Requests waiting in the object's queue. */
+	readonly waiters: number;
+	/** The object refused someone within the last PRESSURE_MS (or the live count is at or above the limit). */
+	readonly refusing: boolean;
+	/** The live count is above the limit (it was lowered): blocks shrink to what they use. */
+	readonly recall: boolean;
+}
+
+/** A refusal less than this long ago still counts as pressure. */
+export const PRESSURE_MS = 1_000;
+
+export type CheckInAnswer = {
+	/** The block's size now (0: gone, or never granted). The isolate admits while its in-use count is below it. */
+	readonly count: number;
+	/** False when the block had been given back or had expired: the isolate must forget it. */
+	readonly alive: boolean;
+	readonly inFlight: number;
+	readonly limit: number;
+	/** When a permit is likely to free (for a refusal's Retry-After). */
+	readonly retryAfterMs: number;
+	readonly pressure: Pressure;
+};
