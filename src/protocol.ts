@@ -59,7 +59,7 @@ export interface CheckIn {
 export interface Pressure {
 	/** Requests waiting in the object's queue. */
 	readonly waiters: number;
-	/** The object refused someone within the last PRESSURE_MS (or the live count is at or above the limit). */
+	/** The object refused someone within the last PRESSURE_MS. */
 	readonly refusing: boolean;
 	/** The live count is above the limit (it was lowered): blocks shrink to what they use. */
 	readonly recall: boolean;

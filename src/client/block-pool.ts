@@ -114,7 +114,7 @@ export class BlockPool {
 	}
 
 	/**
-	 * Plans a check-in (null when one is already in flight). `need`: a request waits for a permit from it.
+	 * Plans a check-in (null when one is already in flight, or the block is at max and in use). `need`: a request waits for a permit from it.
 	 * `giveBack`: the isolate idles; the whole block goes back. From the moment it is planned the pool uses no
 	 * more of the block than the check-in asks for, so the object may take the rest back at once.
 	 */
@@ -123,9 +123,11 @@ export class BlockPool {
 			if (now - this.checkInSince < STALE_CHECK_IN_MS) return null;
 			this.retire();
 		}
+		const max = Math.max(1, this.settings.max);
+		// A full-sized block in use: more comes as single permits, never as a bigger block.
+		if (opts.need && (this.current?.inUse ?? 0) >= max) return null;
 		const block = this.current ?? { id: this.newId(), count: 0, inUse: 0, admitUntil: Number.NEGATIVE_INFINITY };
 		this.current = block;
-		const max = Math.max(1, this.settings.max);
 		if (opts.need && block.count > 0) this.k = Math.min(max, this.k * 2);
 		let want: number;
 		if (opts.giveBack) {

@@ -3,7 +3,7 @@ import type { PathOptions } from "../proxy/canonical-path.ts";
 import { canonicalPath } from "../proxy/canonical-path.ts";
 import type { Issue } from "./check.ts";
 import { validate } from "./check.ts";
-import type { DefaultRouteInput as DefaultRouteData } from "./schema.ts";
+import type { DefaultRouteInput as DefaultRouteData, LocationHint } from "./schema.ts";
 import { DEFAULTS, DefaultRouteInput, LimitsInput, PathsInput, RouteRuleInput } from "./schema.ts";
 
 export type FailMode = "closed" | "open";
@@ -55,7 +55,7 @@ export interface Route {
 	/** Null: "off", one object call per admitted request. */
 	readonly blocks: BlocksSetting | null;
 	/** Where the route's Durable Objects are created; null lets Cloudflare place them near the first caller. */
-	readonly locationHint: DurableObjectLocationHint | null;
+	readonly locationHint: LocationHint | null;
 	/** Null for the default route, which matches whatever no rule matched. Compiled with the route's ignoreCase. */
 	readonly pattern: URLPattern | null;
 	/** Upper-case; HEAD is in it when GET is and headFollowsGet is on. */

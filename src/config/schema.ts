@@ -32,6 +32,7 @@ export const DEFAULTS = {
 
 /** Durable Object location hints (developers.cloudflare.com/durable-objects/reference/data-location/). */
 export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const METHOD = /^[A-Z]+$/;

@@ -51,7 +51,7 @@ function answer(count: number, alive: boolean, inFlight: number, ctx: BlockConte
 		retryAfterMs,
 		pressure: {
 			waiters: ctx.waiters,
-			refusing: now - ctx.lastRefusedAt < PRESSURE_MS || inFlight >= ctx.limit,
+			refusing: now - ctx.lastRefusedAt < PRESSURE_MS,
 			recall: inFlight > ctx.limit,
 		},
 	};

@@ -2,6 +2,7 @@
 import type { BlockSettings } from "../client/block-pool.ts";
 import { acquireFromBlock } from "../client/blocks.ts";
 import { scheduleReport } from "../client/reports.ts";
+import type { LocationHint } from "../config/schema.ts";
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
 import type { Decision } from "./full-hints.ts";
@@ -45,7 +46,7 @@ export interface GaugeSpec {
 	/** Permits leased to this isolate in blocks (README, "Blocks"); absent or null: one object call per request. */
 	readonly blocks?: BlockSettings | null;
 	/** Where the object is created (a Durable Object location hint, e.g. "enam"). */
-	readonly locationHint?: DurableObjectLocationHint;
+	readonly locationHint?: LocationHint;
 }
 
 export type PermitResult =

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import type { BlockSettings, Plan } from "../src/client/block-pool.ts";
+import { BlockPool } from "../src/client/block-pool.ts";
+import { checkInBlock } from "../src/gauge/blocks.ts";
+import { MemoryLeaseStore } from "../src/gauge/lease-store.ts";
+import { LeaseTable } from "../src/gauge/lease-table.ts";
+
+const SETTINGS: BlockSettings = { max: 4, returnAfterMs: 100, windowMs: 1_000 };
+const MAX_HOLD_MS = 5_000;
+const spec = (limit: number) => ({ limit, maxHoldMs: MAX_HOLD_MS, dryRun: false, queue: null });
+
+/** One object's table and its refusal memory, answering check-ins at once. */
+function object(limit: number) {
+	const table = new LeaseTable(new MemoryLeaseStore());
+	let lastRefusedAt = Number.NEGATIVE_INFINITY;
+	return {
+		table,
+		answer(pool: BlockPool, plan: Plan, now: number) {
+			const { answer, refused } = checkInBlock(table, plan.msg, { limit, waiters: 0, lastRefusedAt }, now);
+			if (refused) lastRefusedAt = now;
+			pool.answered(plan, answer);
+			return answer;
+		},
+	};
+}
+
+/** Admits one request from the pool, checking in (at once) when it is dry. */
+function admit(pool: BlockPool, obj: ReturnType<typeof object>, limit: number, now: number) {
+	const held = pool.take(now);
+	if (held) return held;
+	const plan = pool.plan(now, spec(limit), { need: true });
+	if (!plan) return null;
+	obj.answer(pool, plan, now);
+	return pool.take(now);
+}
+
+describe("an isolate's block pool", () => {
+	it("starts at k = 1 and doubles while local demand runs the pool dry, up to max; beyond it, single permits", () => {
+		const obj = object(100);
+		const pool = new BlockPool(SETTINGS);
+		const counts: number[] = [];
+		for (let i = 0; i < SETTINGS.max; i++) {
+			expect(admit(pool, obj, 100, 0)).not.toBeNull();
+			counts.push(pool.current?.count ?? 0);
+		}
+		expect(counts).toEqual([1, 2, 4, 4]);
+		// The block is at max and all in use: no check-in (the Worker asks for a single permit instead).
+		expect(pool.take(0)).toBeNull();
+		expect(pool.plan(0, spec(100), { need: true })).toBeNull();
+		expect(obj.table.inFlight(0)).toBe(SETTINGS.max);
+	});
+
+	it("never admits more than the limit across isolates; a refusal puts pressure on the holder, whose next check-in returns its spares", () => {
+		const limit = 4;
+		const obj = object(limit);
+		const a = new BlockPool(SETTINGS);
+		const b = new BlockPool(SETTINGS);
+		// A's demand grows its block to the whole limit, then falls to one request.
+		const taken = [0, 1, 2, 3].map(() => admit(a, obj, limit, 0));
+		expect(taken.every((t) => t !== null)).toBe(true);
+		for (const t of taken.slice(1)) if (t) a.put(t, 10, 10);
+		expect(a.spares).toBe(3);
+		// B is refused: the object has nothing free (A parks 3).
+		expect(admit(b, obj, limit, 20)).toBeNull();
+		// A still has a request, so within returnAfterMs its check-in is due; the answer carries the pressure.
+		expect(a.checkInDue(20 + SETTINGS.returnAfterMs)).toBe(true);
+		const plan = a.plan(20 + SETTINGS.returnAfterMs, spec(limit), { need: false });
+		if (!plan) throw new Error("no plan");
+		const answer = obj.answer(a, plan, 20 + SETTINGS.returnAfterMs);
+		expect(answer.pressure.refusing).toBe(true);
+		// Under pressure the follow-up check-in keeps only what is in use.
+		expect(a.checkInDue(20 + SETTINGS.returnAfterMs)).toBe(true);
+		const shrink = a.plan(20 + SETTINGS.returnAfterMs, spec(limit), { need: false });
+		if (!shrink) throw new Error("no plan");
+		obj.answer(a, shrink, 20 + SETTINGS.returnAfterMs);
+		expect(a.spares).toBe(0);
+		expect(admit(b, obj, limit, 30 + SETTINGS.returnAfterMs)).not.toBeNull();
+		expect(obj.table.inFlight(30 + SETTINGS.returnAfterMs)).toBeLessThanOrEqual(limit);
+	});
+
+	it("the last request's hand-back: an idle pool gives its whole block back after returnAfterMs", () => {
+		const obj = object(10);
+		const pool = new BlockPool(SETTINGS);
+		const held = admit(pool, obj, 10, 0);
+		if (!held) throw new Error("refused");
+		pool.put(held, 5, 5);
+		expect(pool.idle(5 + SETTINGS.returnAfterMs - 1)).toBe(false);
+		expect(pool.idle(5 + SETTINGS.returnAfterMs)).toBe(true);
+		const plan = pool.plan(5 + SETTINGS.returnAfterMs, spec(10), { need: false, giveBack: true });
+		if (!plan) throw new Error("no plan");
+		obj.answer(pool, plan, 5 + SETTINGS.returnAfterMs);
+		expect(pool.current).toBeNull();
+		expect(obj.table.inFlight(5 + SETTINGS.returnAfterMs)).toBe(0);
+	});
+
+	it("a frozen isolate parks at most its block, until its last check-in + windowMs + maxHoldMs", () => {
+		const limit = 4;
+		const obj = object(limit);
+		const frozen = new BlockPool(SETTINGS);
+		for (let i = 0; i < 4; i++) admit(frozen, obj, limit, 0);
+		const parked = frozen.current?.count ?? 0;
+		expect(parked).toBeLessThanOrEqual(SETTINGS.max);
+		// It never runs again. Its admission window closes at windowMs; the lease ends maxHoldMs later.
+		expect(frozen.take(SETTINGS.windowMs + 1)).toBeNull();
+		expect(obj.table.inFlight(SETTINGS.windowMs + MAX_HOLD_MS - 1)).toBe(parked);
+		expect(obj.table.inFlight(SETTINGS.windowMs + MAX_HOLD_MS)).toBe(0);
+	});
+
+	it("a lowered limit recalls blocks: the next answer says so and the block shrinks to what is in use", () => {
+		const table = new LeaseTable(new MemoryLeaseStore());
+		const pool = new BlockPool(SETTINGS);
+		const ctx = (limit: number) => ({ limit, waiters: 0, lastRefusedAt: Number.NEGATIVE_INFINITY });
+		for (let i = 0; i < 4; i++) {
+			if (pool.take(0)) continue;
+			const plan = pool.plan(0, spec(8), { need: true });
+			if (plan) pool.answered(plan, checkInBlock(table, plan.msg, ctx(8), 0).answer);
+			pool.take(0);
+		}
+		const held = pool.current;
+		if (!held) throw new Error("no block");
+		// Two requests end; the limit drops to 1 while two are still at the origin.
+		pool.put(held, 1, 1);
+		pool.put(held, 1, 1);
+		const renew = pool.plan(2, spec(1), { need: false });
+		if (!renew) throw new Error("no plan");
+		const answer = checkInBlock(table, renew.msg, ctx(1), 2).answer;
+		pool.answered(renew, answer);
+		expect(answer.pressure.recall).toBe(true);
+		const shrink = pool.plan(3, spec(1), { need: false });
+		if (!shrink) throw new Error("no plan");
+		pool.answered(shrink, checkInBlock(table, shrink.msg, ctx(1), 3).answer);
+		expect(pool.current?.count).toBe(2);
+		expect(pool.take(3)).toBeNull();
+	});
+});
