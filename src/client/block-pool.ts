@@ -55,6 +55,8 @@ export class BlockPool {
 	pressure = false;
 	/** When a request last took or gave back a permit here. */
 	lastUsedAt = Number.NEGATIVE_INFINITY;
+	/** Requests that found the pool dry while a check-in was in flight (they asked for single permits): demand to grow by. */
+	misses = 0;
 	/** Decisions not yet reported to the object. */
 	report: Report = emptyReport();
 	private readonly settings: BlockSettings;
@@ -128,7 +130,8 @@ export class BlockPool {
 		if (opts.need && (this.current?.inUse ?? 0) >= max) return null;
 		const block = this.current ?? { id: this.newId(), count: 0, inUse: 0, admitUntil: Number.NEGATIVE_INFINITY };
 		this.current = block;
-		if (opts.need && block.count > 0) this.k = Math.min(max, this.k * 2);
+		if (opts.need && (block.count > 0 || this.misses > 0)) this.k = Math.min(max, Math.max(this.k * 2, block.inUse + this.misses + 1));
+		this.misses = 0;
 		let want: number;
 		if (opts.giveBack) {
 			want = block.inUse;

@@ -52,6 +52,7 @@ export async function acquireFromBlock(
 	}
 	const plan = pool.plan(now, spec, { need: true });
 	if (!plan) {
+		pool.misses++;
 		if (decision.probe) fullHints.probeFailed(spec.objectName);
 		return null;
 	}
