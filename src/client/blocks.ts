@@ -6,7 +6,10 @@ import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, W
 import { log, logSampled } from "../log.ts";
 import type { CheckIn } from "../protocol.ts";
 import type { Block, Plan } from "./block-pool.ts";
-import { BlockPool } from "./block-pool.ts";
+import { BlockPool, STALE_CHECK_IN_MS } from "./block-pool.ts";
+
+/** How often a request waiting for another's check-in looks at the pool again. */
+const POLL_MS = 2;
 
 /** One pool per gauge (Durable Object name) in this isolate; the state is plain data (block-pool.ts). */
 const pools = new Map<string, BlockPool>();
@@ -50,9 +53,18 @@ export async function acquireFromBlock(
 		const { limit, freeAt } = decision.refuse;
 		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - now), inFlight: limit, limit, local: true };
 	}
-	const plan = pool.plan(now, spec, { need: true });
-	if (!plan) {
+	let plan = pool.plan(now, spec, { need: true });
+	if (!plan && pool.checkInSince !== null) {
+		// Another request's check-in is under way: wait for it to land (reading plain data, never its promise),
+		// then take from what it brought, or check in for more.
 		pool.misses++;
+		const until = now + STALE_CHECK_IN_MS;
+		while (pool.checkInSince !== null && Date.now() < until) await sleep(POLL_MS);
+		const after = pool.take(Date.now());
+		if (after) return granted(stub, spec, pool, after, Date.now(), waitUntil);
+		plan = pool.plan(Date.now(), spec, { need: true });
+	}
+	if (!plan) {
 		if (decision.probe) fullHints.probeFailed(spec.objectName);
 		return null;
 	}
