@@ -10,6 +10,7 @@ import { startGate } from "../dev/gate.ts";
 import { percentile, runLoad } from "../dev/load.ts";
 import type { Origin } from "../dev/origin.ts";
 import { startOrigin } from "../dev/origin.ts";
+import { belowLimit, distance, flood } from "./blocks.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 /** Turns each server of scenario 1 gets, of ROUND_SECONDS each. */
@@ -166,6 +167,11 @@ async function main(): Promise<void> {
 
 	// 4. The gauge object alone.
 	if (runs(4)) await gaugeAlone(rows);
+
+	// 5-7. Blocks (bench/blocks.ts): below the limit, at a distance, in a flood.
+	if (runs(5)) await belowLimit(origin, load, rows);
+	if (runs(6)) await distance(origin, load, rows);
+	if (runs(7)) await flood(origin, load, rows);
 	await origin.close();
 
 	const table = [

@@ -35,6 +35,8 @@ export interface LocalGateOptions {
 	configPath?: string;
 	/** Where Durable Object storage lives (a fresh folder is made inside). Default: the OS's temp folder. */
 	stateDir?: string;
+	/** More plain-text vars (e.g. the benchmark's DELAY_MS). */
+	vars?: Record<string, string>;
 }
 
 /** The admin token the local gate is started with. */
@@ -49,6 +51,7 @@ export async function startGate(options: LocalGateOptions = {}): Promise<LocalGa
 		ORIGIN: { type: "plain_text", value: options.origin ?? "" },
 	};
 	if (options.limits !== undefined) bindings.LIMITS = { type: "json", value: options.limits };
+	for (const [name, value] of Object.entries(options.vars ?? {})) bindings[name] = { type: "plain_text", value };
 	let generation = 0;
 	const input = () => ({
 		config: options.configPath ?? "wrangler.toml",

@@ -137,7 +137,9 @@ export class BlockPool {
 			want = block.inUse;
 			this.k = Math.max(1, Math.floor(this.k / 2));
 		} else if (this.pressure) want = block.inUse + (opts.need ? 1 : 0);
-		else want = Math.max(Math.min(this.k, max), block.inUse + (opts.need ? 1 : 0));
+		// Half as much again as is in use: headroom, so that requests arriving while a renewal is on its way
+		// still find a permit instead of waiting a round trip for it.
+		else want = Math.min(max, Math.max(this.k, block.inUse + (opts.need ? 1 : 0) + Math.ceil(block.inUse / 2)));
 		block.count = Math.min(block.count, want);
 		this.checkInSince = now;
 		const report = this.report;

@@ -1,0 +1,144 @@
+// Benchmark scenarios for blocks (README, "Blocks"), run by bench/run.ts as scenarios 5-7. Each compares
+// servers measured in the same run: the bare proxy, the gate with blocks, the gate with k = 1 ("off"),
+// and a 429-only Worker. bench/far/ is the gate with counted (and optionally delayed) object calls.
+import type { LocalGate } from "../dev/gate.ts";
+import { startGate } from "../dev/gate.ts";
+import { percentile } from "../dev/load.ts";
+import type { Origin } from "../dev/origin.ts";
+
+export interface Measured {
+	requests: number;
+	perSecond: number;
+	latencies: Map<number, number[]>;
+	errors: number;
+}
+
+export type Load = (url: string, connections: number, seconds?: number) => Promise<Measured>;
+
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+const count = (m: Measured, status: number): number => m.latencies.get(status)?.length ?? 0;
+
+const route = (limit: number, extra: Record<string, unknown> = {}) => ({ routes: [{ name: "bench", path: "/*", limit, ...extra }] });
+
+async function calls(g: LocalGate, reset = false): Promise<Record<string, number>> {
+	const res = await fetch(`${g.url}/__bench/calls`, { method: reset ? "DELETE" : "GET", signal: AbortSignal.timeout(10_000) });
+	return (await res.json()) as Record<string, number>;
+}
+const objectCalls = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0);
+
+async function servers(entries: Record<string, Parameters<typeof startGate>[0]>): Promise<Record<string, LocalGate>> {
+	const started: Record<string, LocalGate> = {};
+	for (const [name, options] of Object.entries(entries)) {
+		started[name] = await startGate(options);
+		await (await fetch(`${started[name].url}/warm-up?delay=0`, { signal: AbortSignal.timeout(10_000) })).arrayBuffer();
+	}
+	return started;
+}
+
+async function closeAll(started: Record<string, LocalGate>): Promise<void> {
+	await Promise.all(Object.values(started).map((s) => s.close()));
+}
+
+/** 5. Below the limit (10 000, one isolate): throughput against the bare proxy, and object calls per admitted request. */
+export async function belowLimit(origin: Origin, load: Load, rows: string[][], rounds = 3, seconds = 3): Promise<void> {
+	console.log(`5/7 blocks below the limit: bare vs gate with blocks vs gate with k = 1, 20 connections, ${rounds} rounds`);
+	const s = await servers({
+		bare: { configPath: "bench/bare/wrangler.toml", origin: origin.url },
+		blocks: { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10_000) },
+		"k = 1": { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10_000, { blocks: "off" }) },
+	});
+	const measured = new Map<string, Measured[]>();
+	const used = new Map<string, number>();
+	try {
+		for (const g of [s.blocks, s["k = 1"]]) if (g) await calls(g, true);
+		for (let round = 0; round < rounds; round++) {
+			for (const [name, g] of Object.entries(s))
+				measured.set(name, [...(measured.get(name) ?? []), await load(`${g.url}/fast?delay=0`, 20, seconds)]);
+		}
+		for (const name of ["blocks", "k = 1"]) {
+			const g = s[name];
+			if (g) used.set(name, objectCalls(await calls(g)));
+		}
+	} finally {
+		await closeAll(s);
+	}
+	const rate = (name: string): number => mean((measured.get(name) ?? []).map((m) => m.perSecond));
+	const admitted = (name: string): number => (measured.get(name) ?? []).reduce((n, m) => n + count(m, 200), 0);
+	const bare = rate("bare");
+	rows.push(["5. blocks, below the limit", "bare proxy", `${fmt(bare)} req/s`, ""]);
+	for (const name of ["blocks", "k = 1"]) {
+		const perAdmitted = (used.get(name) ?? 0) / Math.max(1, admitted(name));
+		rows.push([
+			"",
+			`gate, limit 10 000, ${name === "blocks" ? "blocks (default: max 1 000)" : 'blocks = "off"'}`,
+			`${fmt(rate(name))} req/s`,
+			`**gate/bare ${fmt(rate(name) / bare, 2)}** (target ≥ 0.85); **object calls per admitted request ${fmt(perAdmitted, 3)}** (target ≤ 0.05)`,
+		]);
+	}
+}
+
+/** 6. Distance: every object call delayed by 100 ms; the latency admitted requests pay for it. */
+export async function distance(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
+	console.log("6/7 blocks at a distance: object calls delayed by 100 ms, 10 connections");
+	const far = { configPath: "bench/far/wrangler.toml", origin: origin.url, vars: { DELAY_MS: "100" } };
+	const s = await servers({
+		bare: { configPath: "bench/bare/wrangler.toml", origin: origin.url },
+		blocks: { ...far, limits: route(10_000) },
+		"k = 1": { ...far, limits: route(10_000, { blocks: "off" }) },
+	});
+	const p50 = new Map<string, number>();
+	try {
+		for (const [name, g] of Object.entries(s))
+			p50.set(name, percentile((await load(`${g.url}/fast?delay=0`, 10, seconds)).latencies.get(200) ?? [], 50));
+	} finally {
+		await closeAll(s);
+	}
+	const bare = p50.get("bare") ?? Number.NaN;
+	rows.push(["6. blocks at a distance (+100 ms per object call)", "bare proxy", `admitted p50 ${fmt(bare, 1)} ms`, ""]);
+	for (const [name, target] of [
+		["blocks", "≤ 5 ms"],
+		["k = 1", "≥ 100 ms"],
+	] as const) {
+		const added = (p50.get(name) ?? Number.NaN) - bare;
+		rows.push([
+			"",
+			`gate, limit 10 000, ${name}`,
+			`admitted p50 ${fmt(p50.get(name) ?? Number.NaN, 1)} ms`,
+			`**added p50 ${fmt(added, 1)} ms** (target ${target})`,
+		]);
+	}
+}
+
+/** 7. Flood: limit 10, 100 connections, 200 ms origin; refusals/s against a Worker that only answers 429. */
+export async function flood(origin: Origin, load: Load, rows: string[][], seconds = 8): Promise<void> {
+	console.log("7/7 flood with blocks: limit 10, 100 connections, 200 ms origin, vs a 429-only Worker");
+	const s = await servers({
+		"429 only": { configPath: "bench/refuse/wrangler.toml" },
+		"blocks forced on (max 5)": { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10, { blocks: { max: 5 } }) },
+		"default (limit 10: k = 1)": { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10) },
+	});
+	const results = new Map<string, { m: Measured; peak: number; calls: number }>();
+	try {
+		for (const [name, g] of Object.entries(s)) {
+			origin.reset();
+			if (name !== "429 only") await calls(g, true);
+			const m = await load(`${g.url}/slow?delay=200`, 100, seconds);
+			results.set(name, { m, peak: origin.stats().peak, calls: name === "429 only" ? 0 : objectCalls(await calls(g)) });
+		}
+	} finally {
+		await closeAll(s);
+	}
+	const ceiling = count(results.get("429 only")?.m ?? { requests: 0, perSecond: 0, latencies: new Map(), errors: 0 }, 429) / seconds;
+	rows.push(["7. flood, limit 10, 10× demand", "a Worker that only answers 429", `${fmt(ceiling)} refusals/s`, ""]);
+	for (const [name, r] of results) {
+		if (name === "429 only") continue;
+		const refused = count(r.m, 429) / seconds;
+		rows.push([
+			"",
+			`gate, ${name}`,
+			`${fmt(refused)} refusals/s, ${fmt(count(r.m, 200) / seconds)} admitted/s`,
+			`**refusals ÷ 429-only ${fmt(refused / ceiling, 2)}** (target ≥ 0.9); object calls per request ${fmt(r.calls / Math.max(1, r.m.requests), 3)}; origin peak ${r.peak} (limit 10)`,
+		]);
+	}
+}
