@@ -47,6 +47,8 @@ export async function belowLimit(origin: Origin, load: Load, rows: string[][], r
 		bare: { configPath: "bench/bare/wrangler.toml", origin: origin.url },
 		blocks: { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10_000) },
 		"k = 1": { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10_000, { blocks: "off" }) },
+		// The gate's own cost with no gauge at all: the same Worker, the request matching no route.
+		ungated: { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: { routes: [] } },
 	});
 	const measured = new Map<string, Measured[]>();
 	const used = new Map<string, number>();
@@ -67,6 +69,12 @@ export async function belowLimit(origin: Origin, load: Load, rows: string[][], r
 	const admitted = (name: string): number => (measured.get(name) ?? []).reduce((n, m) => n + count(m, 200), 0);
 	const bare = rate("bare");
 	rows.push(["5. blocks, below the limit", "bare proxy", `${fmt(bare)} req/s`, ""]);
+	rows.push([
+		"",
+		"gate, request matching no route (no gauge)",
+		`${fmt(rate("ungated"))} req/s`,
+		`gate without a gauge / bare ${fmt(rate("ungated") / bare, 2)}`,
+	]);
 	for (const name of ["blocks", "k = 1"]) {
 		const perAdmitted = (used.get(name) ?? 0) / Math.max(1, admitted(name));
 		rows.push([
