@@ -5,6 +5,7 @@ import type { EventEmitter } from "node:events";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import autocannon from "autocannon";
+import { request } from "../dev/client.ts";
 import type { LocalGate } from "../dev/gate.ts";
 import { startGate } from "../dev/gate.ts";
 import { percentile, runLoad } from "../dev/load.ts";
@@ -18,6 +19,11 @@ const ROUND_SECONDS = 3;
 /** `npm run bench -- 2 4` runs only those scenarios (and does not rewrite RESULTS.md). */
 const ONLY = new Set(process.argv.slice(2).map(Number));
 const runs = (n: number): boolean => ONLY.size === 0 || ONLY.has(n);
+/** Deadlines of the bench's own requests (warm-ups, the gauge's timed runs); autocannon's have REQUEST_TIMEOUT_S. */
+const WARM_UP_TIMEOUT_MS = 10_000;
+const PAIRS_TIMEOUT_MS = 120_000;
+const REQUEST_TIMEOUT_S = 10;
+const warmUp = (url: string) => request(`${url}/warm-up?delay=0`, { timeoutMs: WARM_UP_TIMEOUT_MS });
 
 /**
  * Durable Object storage on disk (as \`wrangler dev\` keeps it) and on a memory-backed filesystem: the
@@ -37,8 +43,13 @@ interface Measured {
 async function load(url: string, connections: number, seconds = SECONDS): Promise<Measured> {
 	const latencies = new Map<number, number[]>();
 	// Without a callback autocannon returns its event emitter, made thenable.
-	const instance = autocannon({ url, connections, duration: seconds, pipelining: 1 }) as unknown as EventEmitter &
-		Promise<autocannon.Result>;
+	const instance = autocannon({
+		url,
+		connections,
+		duration: seconds,
+		pipelining: 1,
+		timeout: REQUEST_TIMEOUT_S,
+	}) as unknown as EventEmitter & Promise<autocannon.Result>;
 	instance.on("response", (_client: unknown, status: number, _bytes: number, ms: number) => {
 		const list = latencies.get(status) ?? [];
 		list.push(ms);
@@ -46,7 +57,11 @@ async function load(url: string, connections: number, seconds = SECONDS): Promis
 	});
 	const result = await instance;
 	const requests = [...latencies.values()].reduce((n, l) => n + l.length, 0);
-	return { requests, perSecond: requests / seconds, latencies, errors: result.errors + result.timeouts };
+	// Requests past the deadline are client-timeouts, counted apart from the answered ones, never waited for.
+	if (result.timeouts > 0 || result.errors > result.timeouts) {
+		console.warn(`  ${url}: ${result.timeouts} client-timeout (${REQUEST_TIMEOUT_S} s), ${result.errors - result.timeouts} other errors`);
+	}
+	return { requests, perSecond: requests / seconds, latencies, errors: result.errors };
 }
 
 const count = (m: Measured, status: number): number => m.latencies.get(status)?.length ?? 0;
@@ -70,7 +85,7 @@ async function sampleOrigin<T>(origin: Origin, during: Promise<T>): Promise<{ re
 async function withGate<T>(options: Parameters<typeof startGate>[0], use: (gate: LocalGate) => Promise<T>): Promise<T> {
 	const gate = await startGate(options);
 	try {
-		await (await fetch(`${gate.url}/warm-up?delay=0`)).arrayBuffer();
+		await warmUp(gate.url);
 		return await use(gate);
 	} finally {
 		await gate.close();
@@ -103,7 +118,7 @@ async function main(): Promise<void> {
 		};
 		const measured = new Map<string, Measured[]>();
 		try {
-			for (const server of Object.values(servers)) await (await fetch(`${server.url}/warm-up?delay=0`)).arrayBuffer();
+			for (const server of Object.values(servers)) await warmUp(server.url);
 			for (let round = 0; round < ROUNDS; round++) {
 				for (const [name, server] of Object.entries(servers)) {
 					const m = await load(`${server.url}/fast?delay=0`, 20, ROUND_SECONDS);
@@ -214,6 +229,7 @@ async function seedExperiment(origin: Origin, route: RouteLimits, rows: string[]
 		origin.reset();
 		return runLoad({ url: `${g.url}/request?delay=2000`, requests: 200, concurrency: 50 });
 	});
+	if (seed.problems.length > 0) console.warn(`  unanswered: ${JSON.stringify(seed.unanswered)}\n  ${seed.problems.join("\n  ")}`);
 	rows.push([
 		"3. the seed's experiment",
 		"gate, limit 10, 2 s origin",
@@ -229,10 +245,10 @@ async function gaugeAlone(rows: string[][]): Promise<void> {
 			for (const concurrency of [1, 16]) {
 				const results: Record<string, number> = {};
 				for (const kind of ["noop", "memory", "durable"]) {
-					await fetch(`${g.url}/pairs?kind=${kind}&n=200&concurrency=${concurrency}`); // warm-up
-					const res = (await (await fetch(`${g.url}/pairs?kind=${kind}&n=3000&concurrency=${concurrency}`)).json()) as {
-						pairsPerSecond: number;
-					};
+					const pairs = (n: number) =>
+						request(`${g.url}/pairs?kind=${kind}&n=${n}&concurrency=${concurrency}`, { timeoutMs: PAIRS_TIMEOUT_MS });
+					await pairs(200); // warm-up
+					const res = JSON.parse((await pairs(3000)).text) as { pairsPerSecond: number };
 					results[kind] = res.pairsPerSecond;
 				}
 				rows.push([

@@ -2,6 +2,7 @@
 // `prometheus` package) lints names, types, HELP texts and the format itself.
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { request } from "../../dev/client.ts";
 import type { LocalGate } from "../../dev/gate.ts";
 import { LOCAL_ADMIN_TOKEN, startGate } from "../../dev/gate.ts";
 import type { Origin } from "../../dev/origin.ts";
@@ -36,11 +37,8 @@ afterAll(async () => {
 });
 
 it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with traffic on every route", async () => {
-	const get = async (path: string, headers: Record<string, string> = {}) => {
-		const res = await fetch(`${gate.url}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
-		await res.arrayBuffer();
-		return res.status;
-	};
+	const get = async (path: string, headers: Record<string, string> = {}) =>
+		(await request(`${gate.url}${path}`, { headers, timeoutMs: 10_000 })).status;
 	// Admissions, refusals (route and key), a queue wait and a release on each route, so no family is empty.
 	const statuses = await Promise.all([
 		get("/plain/work?delay=150"),
@@ -52,11 +50,10 @@ it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with 
 	]);
 	expect(statuses).toContain(429);
 
-	const res = await fetch(`${gate.url}/__gauge/metrics`, {
+	const { text } = await request(`${gate.url}/__gauge/metrics`, {
 		headers: { authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` },
-		signal: AbortSignal.timeout(10_000),
+		timeoutMs: 10_000,
 	});
-	const text = await res.text();
 	expect(text).toMatch(/^pressuregauge_admitted_total\{route="plain"\} [1-9]/m);
 	const lint = spawnSync(PROMTOOL, ["check", "metrics"], { input: text, encoding: "utf8", timeout: 10_000 });
 	expect(lint.error).toBeUndefined();

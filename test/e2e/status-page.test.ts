@@ -59,7 +59,7 @@ it.skipIf(!haveBrowser)("shows the route's in-flight count rising above zero und
 	await page.screenshot({ path: "test-results/status-page.png", fullPage: true });
 	const seenUnderLoad = Number(await inFlight.textContent());
 
-	await load;
+	expect((await load).problems, "requests without an answer").toEqual([]);
 	await expect.poll(() => inFlight.textContent(), { timeout: 10_000 }).toBe("0");
 	expect(seenUnderLoad).toBeLessThanOrEqual(4);
 	expect(await page.locator('[data-route="slow"] [data-field="limit"]').textContent()).toBe("4");

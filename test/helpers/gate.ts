@@ -2,6 +2,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { boundBody, request } from "../../dev/client.ts";
 import type { OriginStats } from "../../dev/origin.ts";
 import { TAG_HEADER } from "../../dev/origin.ts";
 import type { Gauge, GaugeStatus } from "../../src/gauge/durable-object.ts";
@@ -9,8 +10,18 @@ import worker from "../../src/index.ts";
 
 export type Limits = Record<string, unknown>;
 
+/**
+ * Deadline of one request through the gate, body included: below vitest's 5 s test timeout, so a stuck
+ * request fails its test with a message naming it rather than a bare timeout.
+ */
+export const REQUEST_TIMEOUT_MS = 4_000;
+
 export interface Gate {
-	/** Sends a request through the gate; the path is resolved against http://gate.test. */
+	/**
+	 * Sends a request through the gate; the path is resolved against http://gate.test. The request's signal
+	 * also fires at REQUEST_TIMEOUT_MS (as a client that gives up), and then the call or a body read still
+	 * pending fails with an error naming the request.
+	 */
 	fetch(path: string, init?: RequestInit): Promise<Response>;
 	/** Waits for everything the gate handed to waitUntil (release calls, best-effort releases). */
 	settle(): Promise<void>;
@@ -43,7 +54,25 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
 			contexts.push(ctx);
 			const headers = new Headers(init.headers);
 			headers.set(TAG_HEADER, tag);
-			return worker.fetch(new Request(new URL(path, "http://gate.test"), { ...init, headers }), gateEnv, ctx);
+			const deadline = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+			const signal = init.signal ? AbortSignal.any([deadline, init.signal]) : deadline;
+			const started = Date.now();
+			const stuck = (stage: string) => () =>
+				new Error(
+					`${init.method ?? "GET"} ${path} through the gate: no ${stage} after ${((Date.now() - started) / 1000).toFixed(1)} s (its deadline)`,
+				);
+			const answer = worker.fetch(new Request(new URL(path, "http://gate.test"), { ...init, headers, signal }), gateEnv, ctx);
+			let onDeadline = (): void => undefined;
+			const late = new Promise<never>((_, reject) => {
+				onDeadline = () => reject(stuck("response")());
+				deadline.addEventListener("abort", onDeadline, { once: true });
+			});
+			late.catch(() => undefined);
+			try {
+				return boundBody(await Promise.race([answer, late]), deadline, stuck("end of the body"));
+			} finally {
+				deadline.removeEventListener("abort", onDeadline);
+			}
 		},
 		async settle() {
 			await Promise.all(contexts.splice(0).map((ctx) => waitOnExecutionContext(ctx)));
@@ -56,8 +85,8 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
 		},
 		routeNames: () => routes?.map((r) => String(r.name)) ?? [],
 		async origin() {
-			const res = await fetch(`${originUrl}/__stats?tag=${tag}`);
-			return (await res.json()) as OriginStats;
+			const res = await request(`${originUrl}/__stats?tag=${tag}`, { timeoutMs: REQUEST_TIMEOUT_MS });
+			return JSON.parse(res.text) as OriginStats;
 		},
 	};
 }
