@@ -1,21 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { matchRoute } from "../src/config/match.ts";
-import type { ConfigVars, GateConfig } from "../src/config/parse.ts";
-import { parseConfig } from "../src/config/parse.ts";
 import { DEFAULTS } from "../src/config/schema.ts";
-
-function valid(vars: ConfigVars): GateConfig {
-	const result = parseConfig(vars);
-	if (!result.ok) throw new Error(`expected a valid config, got:\n${result.errors.join("\n")}`);
-	return result.config;
-}
-
-function errorsOf(vars: ConfigVars): string[] {
-	const result = parseConfig(vars);
-	if (result.ok) throw new Error("expected the config to be rejected");
-	return result.errors;
-}
+import { errorsOf, valid } from "./helpers/config.ts";
 
 const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", limit: 5, ...extra });
 
