@@ -84,6 +84,14 @@ export function loopDetected(): Response {
 	return answer({ status: 508, text: "Loop detected: the request already passed through pressure-gauge; set ORIGIN" });
 }
 
+/**
+ * The client went away before the gate asked for (all) its permits: nobody reads this answer. 499 is nginx's
+ * "client closed request", not a registered status; it shows in logs and tests what happened.
+ */
+export function clientClosedRequest(): Response {
+	return answer({ status: 499, text: "Client closed request" });
+}
+
 export function configInvalid(): Response {
 	return answer({ status: 500, text: "pressure-gauge: invalid configuration; see the Worker's logs or run `npm run check`" });
 }

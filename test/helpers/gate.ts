@@ -22,6 +22,17 @@ export interface Gate {
 	origin(): Promise<OriginStats>;
 	/** The route names as the Worker sees them (with this gate's suffix). */
 	routeNames(): string[];
+	/** Shard `i` of a sharded route (shard 0 is `gauge(route)`). */
+	shard(route: string, i: number): DurableObjectStub<Gauge>;
+	/** Every shard's status, shard 0 first. */
+	shardStatuses(route: string, shards: number): Promise<GaugeStatus[]>;
+	/** What makes this gate's Durable Object names and origin counters its own. */
+	readonly suffix: string;
+}
+
+export interface GateOptions {
+	/** Share another gate's Durable Objects and origin counters: two configs side by side, as in a rollout. */
+	sameObjectsAs?: Gate;
 }
 
 let gates = 0;
@@ -30,8 +41,8 @@ let gates = 0;
  * A gate whose env carries `limits` as LIMITS. Route names get a unique suffix per gate so each test
  * has Durable Objects of its own; `status(name)` takes the name as written in `limits`.
  */
-export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
-	const suffix = `-${++gates}-${crypto.randomUUID().slice(0, 8)}`;
+export function gate(limits: Limits, vars: Record<string, unknown> = {}, options: GateOptions = {}): Gate {
+	const suffix = options.sameObjectsAs?.suffix ?? `-${++gates}-${crypto.randomUUID().slice(0, 8)}`;
 	const tag = `t${suffix}`;
 	const routes = (limits.routes as Limits[] | undefined)?.map((r) => ({ ...r, name: `${String(r.name)}${suffix}` }));
 	const gateEnv = { ...env, ...vars, LIMITS: { ...limits, ...(routes ? { routes } : {}) } };
@@ -55,6 +66,13 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
 			return this.gauge(route).status();
 		},
 		routeNames: () => routes?.map((r) => String(r.name)) ?? [],
+		shard(route, i) {
+			return i === 0 ? this.gauge(route) : env.GAUGE.getByName(`route:${route}${suffix}#${i}`);
+		},
+		shardStatuses(route, shards) {
+			return Promise.all(Array.from({ length: shards }, (_, i) => this.shard(route, i).status()));
+		},
+		suffix,
 		async origin() {
 			const res = await fetch(`${originUrl}/__stats?tag=${tag}`);
 			return (await res.json()) as OriginStats;
