@@ -21,6 +21,13 @@ export interface OriginStats {
 	total: number;
 	/** Requests whose connection closed before the response finished. */
 	aborted: number;
+	/**
+	 * Handlers running right now, from arrival until the handler is done, whether or not its connection is
+	 * still open: the default handler sleeps its delay regardless, like the seed's Go handler.
+	 */
+	handlers: number;
+	/** The most handlers ever running at once since the last reset: the origin's real concurrency. */
+	handlersPeak: number;
 }
 
 export interface Origin {
@@ -34,7 +41,7 @@ export interface Origin {
 /** The header that files a request under a tag's counters. */
 export const TAG_HEADER = "x-origin-tag";
 
-const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 });
+const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0, handlers: 0, handlersPeak: 0 });
 
 /**
  * Starts the origin on 127.0.0.1. Paths (query parameters in brackets):
@@ -45,7 +52,8 @@ const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 }
  * - `/echo`: the method, URL, headers and body it received, as JSON
  * - `/stream` [chunks=10, interval=50, size=16]: a body sent slowly in chunks
  * - `/bytes` [size=1024]: a body of that many bytes
- * - anything else [delay=delayMs]: "done" after the delay, as in the seed
+ * - anything else [delay=delayMs]: "done" after the delay, as in the seed; the handler sleeps the whole
+ *   delay even when the client has gone (counted in `handlers`), as the seed's Go handler does
  */
 export async function startOrigin(options: OriginOptions = {}): Promise<Origin> {
 	const all = fresh();
@@ -57,7 +65,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		return stats;
 	};
 	const reset = (): void => {
-		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0 });
+		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0, handlersPeak: all.handlers });
 		byTag.clear();
 	};
 	const server: Server = createServer((req, res) => {
@@ -74,6 +82,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 			stats.total++;
 			stats.inFlight++;
 			stats.peak = Math.max(stats.peak, stats.inFlight);
+			stats.handlers++;
+			stats.handlersPeak = Math.max(stats.handlersPeak, stats.handlers);
 		}
 		res.on("close", () => {
 			for (const stats of counters) {
@@ -81,7 +91,9 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 				if (!res.writableFinished) stats.aborted++;
 			}
 		});
-		void respond(req, res, url, options.delayMs ?? 0);
+		void respond(req, res, url, options.delayMs ?? 0).finally(() => {
+			for (const stats of counters) stats.handlers--;
+		});
 	});
 	server.keepAliveTimeout = 60_000;
 	await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));

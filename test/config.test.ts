@@ -20,6 +20,13 @@ function errorsOf(vars: ConfigVars): string[] {
 const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", limit: 5, ...extra });
 
 describe("parseConfig: valid configs", () => {
+	it('reads cutRelease: a grace by default, none with "immediate", or the grace given', () => {
+		const [byDefault, immediate, given] = valid({
+			LIMITS: { routes: [route(), route({ name: "b", cutRelease: "immediate" }), route({ name: "c", cutRelease: { graceMs: 1_500 } })] },
+		}).routes;
+		expect([byDefault?.cutGraceMs, immediate?.cutGraceMs, given?.cutGraceMs]).toEqual([DEFAULTS.cutGraceMs, 0, 1_500]);
+	});
+
 	it("accepts the shipped wrangler.toml (the seed's experiment: limit 10 on /request)", () => {
 		const config = valid({ LIMITS: env.LIMITS, ORIGIN: undefined });
 		expect(config.routes.map((r) => [r.name, r.limit])).toEqual([["request", 10]]);
@@ -129,6 +136,16 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 			"bad rateLimitHeaders",
 			{ rateLimitHeaders: "some" },
 			'LIMITS.routes[0].rateLimitHeaders: got "some", expected "refusals", "all" or "none"',
+		],
+		[
+			"cutRelease as a word",
+			{ cutRelease: "later" },
+			'LIMITS.routes[0].cutRelease: got "later", expected "immediate" or { graceMs = <milliseconds> }',
+		],
+		[
+			"cutRelease with no grace",
+			{ cutRelease: { graceMs: 0 } },
+			"LIMITS.routes[0].cutRelease.graceMs: got 0, expected a whole number of milliseconds >= 1",
 		],
 	])("%s", (_, change, message) => {
 		const rule = { ...route(), ...change };

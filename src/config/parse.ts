@@ -38,6 +38,11 @@ export interface Route {
 	readonly rateLimitHeaders: "refusals" | "all" | "none";
 	/** Durable Objects the route's permits are split across, each holding a fixed share. */
 	readonly shards: number;
+	/**
+	 * How long a cut exchange's permits stay counted after the cut (0: given back at once), for an origin that
+	 * keeps working once its connection is gone. Never past the lease's own expiry.
+	 */
+	readonly cutGraceMs: number;
 	/** Null for the default route, which matches whatever no rule matched. */
 	readonly pattern: URLPattern | null;
 	readonly methods: ReadonlySet<string> | null;
@@ -117,7 +122,7 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.data), pattern: null, methods: null };
 }
 
-type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards">;
+type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "cutGraceMs">;
 
 /** Fills in the defaults of the settings that shape how a route admits and answers. */
 function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
@@ -129,6 +134,7 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		dryRun: rule.dryRun ?? DEFAULTS.dryRun,
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
 		shards: rule.shards ?? 1,
+		cutGraceMs: rule.cutRelease === undefined ? DEFAULTS.cutGraceMs : rule.cutRelease === "immediate" ? 0 : rule.cutRelease.graceMs,
 	};
 }
 

@@ -14,6 +14,8 @@ export const DEFAULTS = {
 	missingKey: "shared",
 	rateLimitHeaders: "refusals",
 	dryRun: false,
+	/** cutRelease: a cut exchange's permit stays counted this long after the cut (at most until its lease ends). */
+	cutGraceMs: 5_000,
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -77,6 +79,11 @@ const queue = z.strictObject(
 	table("queue = { size, maxWaitMs }"),
 );
 
+/** What happens to the permit of an exchange cut short (client gone, body cancelled, deadline passed). */
+const cutRelease = z.union([z.literal("immediate"), z.strictObject({ graceMs: millis }, table("cutRelease = { graceMs }"))], {
+	error: 'expected "immediate" or { graceMs = <milliseconds> }',
+});
+
 /** Settings every route has, including the default route. */
 const routeSettings = {
 	originTimeoutMs: millis.optional(),
@@ -87,6 +94,7 @@ const routeSettings = {
 	dryRun: z.boolean({ error: "expected true or false" }).optional(),
 	rateLimitHeaders: z.enum(["refusals", "all", "none"], { error: 'expected "refusals", "all" or "none"' }).optional(),
 	shards: limit.optional(),
+	cutRelease: cutRelease.optional(),
 };
 
 export const RouteRuleInput = z.strictObject(

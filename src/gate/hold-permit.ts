@@ -30,7 +30,7 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 	// The runtime may cancel this handler when the client leaves mid-acquire: what was granted still goes back.
 	waitUntil(
 		taking.then(
-			(taken) => (taken.kind === "admitted" && clientGone.aborted ? permits.release("client-disconnected") : undefined),
+			(taken) => (taken.kind === "admitted" && clientGone.aborted ? permits.release("abandoned") : undefined),
 			() => permits.release("worker-error"),
 		),
 	);

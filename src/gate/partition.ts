@@ -61,6 +61,7 @@ function buildRouteGauges(route: Route): GaugeSpec[] {
 		queue: queue ? { size: Math.ceil(queue.size / route.shards), maxWaitMs: queue.maxWaitMs } : null,
 		dryRun: route.dryRun,
 		shard: { index, record, layout },
+		cutGraceMs: route.cutGraceMs,
 	}));
 }
 
@@ -99,6 +100,7 @@ export async function gaugesFor(c: Context<GateEnv>, route: Route, random: () =>
 		maxHoldMs: keyLeaseMs(route),
 		queue: null,
 		dryRun: route.dryRun,
+		cutGraceMs: route.cutGraceMs,
 	};
 	return [[share], total.map((g) => ({ ...g, holder: share.objectName }))];
 }

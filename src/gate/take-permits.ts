@@ -56,7 +56,7 @@ export async function takePermits(c: Context<GateEnv>, route: Route, permits: Pe
 				}),
 			};
 		} else if (result.kind === "cancelled") {
-			await permits.release("client-disconnected");
+			await permits.release("abandoned");
 			return { kind: "answered", response: clientClosedRequest() };
 		} else {
 			const counters = isolateCounters(route.name);

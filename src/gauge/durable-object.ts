@@ -62,14 +62,19 @@ export class Gauge extends DurableObject {
 		return ready ? ready.then(() => this.admit(req)) : this.admit(req);
 	}
 
-	/** Gives a permit back (idempotent), withdraws a waiter with this id, and hands freed permits to waiters. */
-	release(leaseId: string, tombstoneMs: number): boolean {
+	/**
+	 * Gives a permit back (idempotent), withdraws a waiter with this id, and hands freed permits to waiters.
+	 * With `graceMs`, the permit stays counted that much longer (a cut exchange, see cutRelease); the reaper
+	 * then ends it and admits waiters. Returns true when this call gave back a held permit.
+	 */
+	release(leaseId: string, tombstoneMs: number, graceMs = 0): boolean {
 		const now = this.clock();
 		// A waiter with this id belongs to a caller that gave up or whose acquire call failed: it must not be granted.
 		const waiter = this.queue.remove(leaseId);
 		waiter?.resolve(this.refuse(waiter.req, "cancelled", now));
-		const freed = this.table.release(leaseId, now, tombstoneMs);
+		const freed = this.table.release(leaseId, now, tombstoneMs, graceMs);
 		if (!freed) this.scheduleReap(now + tombstoneMs);
+		else if (graceMs > 0) this.scheduleReap(now + graceMs);
 		this.drain(now);
 		return freed;
 	}

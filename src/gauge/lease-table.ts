@@ -101,13 +101,13 @@ export class LeaseTable {
 		this.reap(now);
 		const existing = this.store.get(req.leaseId);
 		const inFlight = this.store.countLive();
-		if (existing && !existing.released) {
+		if (existing?.state === "live") {
 			return { ok: true, leaseId: req.leaseId, expiresAt: existing.expiresAt, inFlight, limit: req.limit, quota: req.limit };
 		}
 		if (existing) return this.refuse(req, "released", now);
 		if (inFlight >= req.limit) return this.refuse(req, "full", now);
 		const expiresAt = now + req.maxHoldMs;
-		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, released: false, holder: req.holder ?? null });
+		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, state: "live", holder: req.holder ?? null });
 		this.counters.admitted++;
 		return { ok: true, leaseId: req.leaseId, expiresAt, inFlight: inFlight + 1, limit: req.limit, quota: req.limit };
 	}
@@ -115,18 +115,22 @@ export class LeaseTable {
 	/**
 	 * Gives a permit back. Idempotent. An unknown id leaves a tombstone until `now + tombstoneMs`,
 	 * so an acquire with that id that arrives late (a retried RPC) cannot take a permit.
-	 * Returns true when this call freed a live permit.
+	 * With `graceMs` (a cut exchange whose origin may still be working), the permit stays counted until
+	 * `now + graceMs`, never past its lease's expiry, and its end is a release, not a leak.
+	 * Returns true when this call gave back a held permit.
 	 */
-	release(leaseId: string, now: number, tombstoneMs: number): boolean {
+	release(leaseId: string, now: number, tombstoneMs: number, graceMs = 0): boolean {
 		const lease = this.store.get(leaseId);
 		if (!lease) {
-			this.store.insert({ id: leaseId, acquiredAt: now, expiresAt: now + tombstoneMs, released: true, holder: null });
+			this.store.insert({ id: leaseId, acquiredAt: now, expiresAt: now + tombstoneMs, state: "released", holder: null });
 			return false;
 		}
-		if (lease.released) return false;
-		this.store.markReleased(leaseId);
+		if (lease.state !== "live") return false;
+		const freeAt = Math.min(now + graceMs, lease.expiresAt);
+		if (graceMs > 0) this.store.markEnding(leaseId, freeAt);
+		else this.store.markReleased(leaseId);
 		this.counters.released++;
-		const held = Math.max(0, now - lease.acquiredAt);
+		const held = Math.max(0, freeAt - lease.acquiredAt);
 		this.holdEwmaMs += HOLD_EWMA_WEIGHT * (held - this.holdEwmaMs);
 		this.recordHold(held);
 		return true;

@@ -15,7 +15,12 @@ export type ReleaseReason =
 	| "origin-timeout"
 	| "worker-error"
 	/** A later limit of the same request refused it. */
-	| "refused-elsewhere";
+	| "refused-elsewhere"
+	/** The client left before the request was sent to the origin. */
+	| "abandoned";
+
+/** Endings that cut an exchange the origin may still be working on: their permits follow the route's cutRelease. */
+const CUTS: ReadonlySet<ReleaseReason> = new Set<ReleaseReason>(["client-cancelled", "client-disconnected", "origin-timeout"]);
 
 /** One Durable Object's count and how a request asks it: the route's total or a key's share. */
 export interface GaugeSpec {
@@ -35,6 +40,8 @@ export interface GaugeSpec {
 	readonly holder?: string;
 	/** On a route's shard: which one, the config's layout, and where the layout record is. */
 	readonly shard?: ShardRoute;
+	/** How long a cut exchange's permit stays counted after the cut (0: given back at once). */
+	readonly cutGraceMs: number;
 }
 
 export type PermitResult =
@@ -177,9 +184,10 @@ export class Permit implements Releasable {
 	release(reason: ReleaseReason): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs).then(
-			// Once the object has it back, the permit is free for this isolate's next request.
-			() => fullHints.freed(this.spec.objectName, Date.now()),
+		const graceMs = CUTS.has(reason) ? this.spec.cutGraceMs : 0;
+		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs, graceMs).then(
+			// Once the object has it back, the permit is free for this isolate's next request (not yet, with a grace).
+			() => (graceMs === 0 ? fullHints.freed(this.spec.objectName, Date.now()) : undefined),
 			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
 		);
 		this.waitUntil(this.released);
