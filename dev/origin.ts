@@ -32,7 +32,7 @@ export interface OriginStats {
 
 export interface Origin {
 	readonly url: string;
-	/** Counters for requests carrying `x-origin-tag: <tag>` (tests running side by side keep apart), or all. */
+	/** Counters for requests carrying `x-origin-tag: <tag>` (or a list naming it; tests side by side keep apart), or all. */
 	stats(tag?: string): OriginStats;
 	reset(): void;
 	close(): Promise<void>;
@@ -76,8 +76,9 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 			res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(stats));
 			return;
 		}
-		const tag = req.headers[TAG_HEADER];
-		const counters = typeof tag === "string" ? [all, statsFor(tag)] : [all];
+		// Several tags, comma-separated, file a request under each (a test's total and, say, one key's share).
+		const tags = req.headers[TAG_HEADER];
+		const counters = [all, ...(typeof tags === "string" ? tags.split(",").map((t) => statsFor(t.trim())) : [])];
 		for (const stats of counters) {
 			stats.total++;
 			stats.inFlight++;

@@ -18,8 +18,8 @@ export interface Gate {
 	status(route: string): Promise<GaugeStatus>;
 	/** The route's Durable Object. */
 	gauge(route: string): DurableObjectStub<Gauge>;
-	/** The origin's counters for the requests this gate sent. */
-	origin(): Promise<OriginStats>;
+	/** The origin's counters for the requests this gate sent (or those it sent with `x-origin-tag: <sub>`). */
+	origin(sub?: string): Promise<OriginStats>;
 	/** The route names as the Worker sees them (with this gate's suffix). */
 	routeNames(): string[];
 	/** Shard `i` of a sharded route (shard 0 is `gauge(route)`). */
@@ -53,7 +53,8 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}, options
 			const ctx = createExecutionContext();
 			contexts.push(ctx);
 			const headers = new Headers(init.headers);
-			headers.set(TAG_HEADER, tag);
+			const sub = headers.get(TAG_HEADER);
+			headers.set(TAG_HEADER, sub === null ? tag : `${tag}, ${tag}/${sub}`);
 			return worker.fetch(new Request(new URL(path, "http://gate.test"), { ...init, headers }), gateEnv, ctx);
 		},
 		async settle() {
@@ -73,8 +74,8 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}, options
 			return Promise.all(Array.from({ length: shards }, (_, i) => this.shard(route, i).status()));
 		},
 		suffix,
-		async origin() {
-			const res = await fetch(`${originUrl}/__stats?tag=${tag}`);
+		async origin(sub) {
+			const res = await fetch(`${originUrl}/__stats?tag=${encodeURIComponent(sub === undefined ? tag : `${tag}/${sub}`)}`);
 			return (await res.json()) as OriginStats;
 		},
 	};
