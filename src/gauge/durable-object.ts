@@ -104,7 +104,7 @@ export class Gauge extends DurableObject {
 
 	/** Another shard: ask shard 0 for the shares now (the runtime limit changed). */
 	async refreshLayout(route: ShardRoute): Promise<void> {
-		await this.shares.refreshNow(route, this.clock());
+		await this.shares.refreshNow(route, this.clock);
 		this.drain(this.clock());
 	}
 

@@ -102,9 +102,12 @@ export class ShardShares {
 		return record.state;
 	}
 
-	/** Another shard: asks shard 0 now (after a runtime limit changed). */
-	async refreshNow(route: ShardRoute, now: number): Promise<void> {
+	/** Another shard: asks shard 0 now (after a runtime limit changed), after any ask already on its way. */
+	async refreshNow(route: ShardRoute, clock: () => number): Promise<void> {
 		this.recordName = route.record;
+		// An answer already on its way may predate the change: wait for it, then ask again.
+		await this.asking?.catch(() => undefined);
+		const now = clock();
 		this.seen.set(layoutKey(route.layout), { layout: route.layout, at: now });
 		await this.refresh(now);
 	}
