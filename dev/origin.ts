@@ -33,11 +33,18 @@ export interface OriginStats {
 	total: number;
 	/** Requests whose connection closed before the response finished. */
 	aborted: number;
+	/**
+	 * Handlers running right now, from arrival until the handler is done, whether or not its connection is
+	 * still open: the default handler sleeps its delay regardless, like the seed's Go handler.
+	 */
+	handlers: number;
+	/** The most handlers ever running at once since the last reset: the origin's real concurrency. */
+	handlersPeak: number;
 }
 
 export interface Origin {
 	readonly url: string;
-	/** Counters for requests carrying `x-origin-tag: <tag>` (tests running side by side keep apart), or all. */
+	/** Counters for requests carrying `x-origin-tag: <tag>` (or a list naming it; tests side by side keep apart), or all. */
 	stats(tag?: string): OriginStats;
 	reset(): void;
 	close(): Promise<void>;
@@ -49,7 +56,7 @@ export const TAG_HEADER = "x-origin-tag";
 /** Every response (but /__stats) carries the request target the origin received, path and query as sent. */
 export const SEEN_URL_HEADER = "x-origin-saw-url";
 
-const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 });
+const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0, handlers: 0, handlersPeak: 0 });
 
 /**
  * Starts the origin on 127.0.0.1. Every answer carries SEEN_URL_HEADER. Paths (query parameters in brackets):
@@ -62,7 +69,8 @@ const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 }
  * - `/bytes` [size=1024]: a body of that many bytes
  * - `/ws`, `/ws/*` [delay=0]: a WebSocket echo endpoint (see echoSocket), accepting after the delay;
  *   anything else refuses an upgrade with 404
- * - anything else [delay=delayMs]: "done" after the delay, as in the seed
+ * - anything else [delay=delayMs]: "done" after the delay, as in the seed; the handler sleeps the whole
+ *   delay even when the client has gone (counted in `handlers`), as the seed's Go handler does
  */
 export async function startOrigin(options: OriginOptions = {}): Promise<Origin> {
 	const all = fresh();
@@ -74,7 +82,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		return stats;
 	};
 	const reset = (): void => {
-		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0 });
+		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0, handlersPeak: all.handlers });
 		byTag.clear();
 	};
 	const server: Server = createServer((req, res) => {
@@ -86,24 +94,32 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 			return;
 		}
 		res.setHeader(SEEN_URL_HEADER, req.url ?? "");
-		const done = count(req);
-		res.on("close", () => done(!res.writableFinished));
-		void respond(req, res, url, options.delayMs ?? 0);
+		const counted = count(req);
+		res.on("close", () => counted.closed(!res.writableFinished));
+		void respond(req, res, url, options.delayMs ?? 0).finally(counted.handled);
 	});
-	/** Counts a request (or a socket) in flight; the returned function counts it out. */
-	const count = (req: IncomingMessage): ((aborted: boolean) => void) => {
-		const tag = req.headers[TAG_HEADER];
-		const counters = typeof tag === "string" ? [all, statsFor(tag)] : [all];
+	/** Counts a request (or a socket) in flight and its handler running; the functions returned count them out. */
+	const count = (req: IncomingMessage): { closed(aborted: boolean): void; handled(): void } => {
+		// Several tags, comma-separated, file a request under each (a test's total and, say, one key's share).
+		const tags = req.headers[TAG_HEADER];
+		const counters = [all, ...(typeof tags === "string" ? tags.split(",").map((t) => statsFor(t.trim())) : [])];
 		for (const stats of counters) {
 			stats.total++;
 			stats.inFlight++;
 			stats.peak = Math.max(stats.peak, stats.inFlight);
+			stats.handlers++;
+			stats.handlersPeak = Math.max(stats.handlersPeak, stats.handlers);
 		}
-		return (aborted) => {
-			for (const stats of counters) {
-				stats.inFlight--;
-				if (aborted) stats.aborted++;
-			}
+		return {
+			closed: (aborted) => {
+				for (const stats of counters) {
+					stats.inFlight--;
+					if (aborted) stats.aborted++;
+				}
+			},
+			handled: () => {
+				for (const stats of counters) stats.handlers--;
+			},
 		};
 	};
 	const sockets = webSocketServer();
@@ -116,9 +132,12 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		const delay = Number(url.searchParams.get("delay") ?? 0);
 		const accept = (): void =>
 			sockets.handleUpgrade(req, socket, head, (ws) => {
-				const done = count(req);
+				const counted = count(req);
 				// A socket that ends without a close frame from either side counts as aborted.
-				ws.on("close", (code) => done(code === 1006));
+				ws.on("close", (code) => {
+					counted.closed(code === 1006);
+					counted.handled();
+				});
 				echoSocket(ws, req);
 			});
 		if (delay > 0) setTimeout(accept, delay);

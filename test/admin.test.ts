@@ -35,6 +35,7 @@ describe("admin surface", () => {
 			{
 				name: g.routeNames()[0],
 				limit: { configured: 3, effective: 3, override: null },
+				layout: { shares: [3], layouts: [{ total: 3, shards: 1 }] },
 				inFlight: 1,
 				queued: 0,
 				counters: { admitted: 1, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 },

@@ -7,6 +7,13 @@ import { errorsOf, valid } from "./helpers/config.ts";
 const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", limit: 5, ...extra });
 
 describe("parseConfig: valid configs", () => {
+	it('reads cutRelease: a grace by default, none with "immediate", or the grace given', () => {
+		const [byDefault, immediate, given] = valid({
+			LIMITS: { routes: [route(), route({ name: "b", cutRelease: "immediate" }), route({ name: "c", cutRelease: { graceMs: 1_500 } })] },
+		}).routes;
+		expect([byDefault?.cutGraceMs, immediate?.cutGraceMs, given?.cutGraceMs]).toEqual([DEFAULTS.cutGraceMs, 0, 1_500]);
+	});
+
 	it("accepts the LIMITS of the wrangler.toml in use (whatever a user has edited it to)", () => {
 		// valid() fails the test with every error the parser reports.
 		const config = valid({ LIMITS: env.LIMITS, ORIGIN: undefined });
@@ -115,6 +122,16 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 			"bad rateLimitHeaders",
 			{ rateLimitHeaders: "some" },
 			'LIMITS.routes[0].rateLimitHeaders: got "some", expected "refusals", "all" or "none"',
+		],
+		[
+			"cutRelease as a word",
+			{ cutRelease: "later" },
+			'LIMITS.routes[0].cutRelease: got "later", expected "immediate" or { graceMs = <milliseconds> }',
+		],
+		[
+			"cutRelease with no grace",
+			{ cutRelease: { graceMs: 0 } },
+			"LIMITS.routes[0].cutRelease.graceMs: got 0, expected a whole number of milliseconds >= 1",
 		],
 	])("%s", (_, change, message) => {
 		const rule = { ...route(), ...change };

@@ -4,6 +4,7 @@ import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
 import { routeGauges } from "../gate/partition.ts";
 import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
+import { totalOf } from "../gauge/layout.ts";
 import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
@@ -25,9 +26,14 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 	return Promise.all(
 		routes.map(async (route) => {
 			const specs = routeGauges(route);
-			const shards = await Promise.all(specs.map((g) => ns.getByName(g.objectName).status()));
-			const { limitOverride, ...status } = mergeShards(shards);
-			const effective = shards.reduce((sum, s, i) => sum + (s.limitOverride ?? specs[i]?.limit ?? 0), 0);
+			const record = specs[0]?.shard?.record ?? `route:${route.name}`;
+			const first = await ns.getByName(record).status();
+			// Shards of every layout still in use count: during a reshard, a removed shard may still hold leases.
+			const width = Math.max(specs.length, first.layout?.shares.length ?? 0, ...(first.layout?.layouts.map((l) => l.shards) ?? []));
+			const others = await Promise.all(Array.from({ length: width - 1 }, (_, i) => ns.getByName(`${record}#${i + 1}`).status()));
+			const { limitOverride, ...status } = mergeShards([first, ...others]);
+			const shares = first.layout?.shares ?? [];
+			const effective = shares.length > 0 ? totalOf(shares) : (limitOverride ?? route.limit);
 			return {
 				name: route.name,
 				...status,
@@ -42,14 +48,15 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 /** One route's view from its shards' statuses: counts add up, the busiest keys are ranked again. */
 export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 	const sum = (pick: (s: GaugeStatus) => number): number => shards.reduce((total, s) => total + pick(s), 0);
-	const overrides = shards.map((s) => s.limitOverride).filter((o): o is number => o !== null);
 	const released = sum((s) => s.counters.released);
 	const keys = new Map<string, number>();
 	for (const s of shards) for (const k of s.busiestKeys) keys.set(k.holder, (keys.get(k.holder) ?? 0) + k.inFlight);
 	return {
 		inFlight: sum((s) => s.inFlight),
 		queued: sum((s) => s.queued),
-		limitOverride: overrides.length > 0 ? overrides.reduce((a, b) => a + b, 0) : null,
+		// The runtime limit and the layout record live on shard 0.
+		limitOverride: shards[0]?.limitOverride ?? null,
+		layout: shards[0]?.layout ?? null,
 		counters: {
 			admitted: sum((s) => s.counters.admitted),
 			refused: sum((s) => s.counters.refused),

@@ -45,6 +45,11 @@ export interface Route {
 	/** Durable Objects the route's permits are split across, each holding a fixed share. */
 	readonly shards: number;
 	readonly websocket: WebSocketMode;
+	/**
+	 * How long a cut exchange's permits stay counted after the cut (0: given back at once), for an origin that
+	 * keeps working once its connection is gone. Never past the lease's own expiry.
+	 */
+	readonly cutGraceMs: number;
 	/** Null for the default route, which matches whatever no rule matched. Compiled with the route's ignoreCase. */
 	readonly pattern: URLPattern | null;
 	/** Upper-case; HEAD is in it when GET is and headFollowsGet is on. */
@@ -138,7 +143,7 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
 }
 
-type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "websocket">;
+type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "websocket" | "cutGraceMs">;
 
 /** Fills in the defaults of the settings that shape how a route admits and answers. */
 function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
@@ -151,6 +156,7 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
 		shards: rule.shards ?? 1,
 		websocket: rule.websocket ?? DEFAULTS.websocket,
+		cutGraceMs: rule.cutRelease === undefined ? DEFAULTS.cutGraceMs : rule.cutRelease === "immediate" ? 0 : rule.cutRelease.graceMs,
 	};
 }
 

@@ -1,5 +1,5 @@
 // The shape of the LIMITS var in wrangler.toml, with every default in one place.
-import type { Output } from "./check.ts";
+import type { Check, Output } from "./check.ts";
 import { anything, check, is, list, matching, oneOf, optional, table } from "./check.ts";
 
 /** Defaults for every optional route setting. The README's config reference mirrors these. */
@@ -23,6 +23,8 @@ export const DEFAULTS = {
 	headFollowsGet: true,
 	/** A WebSocket upgrade holds its permit until the socket closes. */
 	websocket: "hold",
+	/** cutRelease: a cut exchange's permit stays counted this long after the cut (at most until its lease ends). */
+	cutGraceMs: 5_000,
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -66,6 +68,11 @@ const perKey = table(
 
 const queue = table({ size: limit, maxWaitMs: millis }, "expected a table (queue = { size, maxWaitMs })");
 
+/** What happens to the permit of an exchange cut short (client gone, body cancelled, deadline passed). */
+const graceTable = table({ graceMs: millis }, 'expected "immediate" or { graceMs = <milliseconds> }');
+const cutRelease: Check<"immediate" | Output<typeof graceTable>> = (value, path, issues) =>
+	value === "immediate" ? "immediate" : graceTable(value, path, issues);
+
 /** Settings every route has, including the default route. */
 const routeSettings = {
 	originTimeoutMs: optional(millis),
@@ -78,6 +85,7 @@ const routeSettings = {
 	shards: optional(limit),
 	/** How WebSocket upgrades count: "hold" a permit for the socket's life, for the "handshake" only, or "refuse" them. */
 	websocket: optional(oneOf(["hold", "handshake", "refuse"], 'expected "hold", "handshake" or "refuse"')),
+	cutRelease: optional(cutRelease),
 };
 
 export const RouteRuleInput = table(

@@ -35,5 +35,10 @@ declare global {
 		 * by src/config/, and `wrangler types --include-env=false --check` keeps the runtime types current.
 		 */
 		interface Env extends Bindings {}
+		/** The main module's exports (`exports` from cloudflare:workers, ctx.exports) and the Durable Object classes. */
+		interface GlobalProps {
+			mainModule: typeof import("../index.ts");
+			durableNamespaces: "Gauge";
+		}
 	}
 }

@@ -1,10 +1,13 @@
 // The Durable Object that holds one route's (or one key's) permits: the single authority for its count, worldwide.
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../log.ts";
+import type { Layout, LayoutCopy, LayoutState } from "./layout.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
-import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram } from "./lease-table.ts";
+import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram, RefusalReason } from "./lease-table.ts";
 import { LeaseTable } from "./lease-table.ts";
+import type { SeenLayout, ShardRoute } from "./shard-shares.ts";
+import { ShardShares } from "./shard-shares.ts";
 import { WaitQueue } from "./wait-queue.ts";
 
 /** The reaper runs at most this often, however many leases expire. */
@@ -13,8 +16,10 @@ const REAP_INTERVAL_MS = 1_000;
 export interface GaugeStatus {
 	readonly inFlight: number;
 	readonly queued: number;
-	/** The limit set at runtime (PUT …/routes/:name/limit), which replaces the configured one; null when none. */
+	/** The route total set at runtime (PUT …/routes/:name/limit), kept by shard 0; null when none. */
 	readonly limitOverride: number | null;
+	/** Shard 0 of a route: the layout record (layouts in use, shares in force); null elsewhere. */
+	readonly layout: { readonly shares: number[]; readonly layouts: { total: number; shards: number }[] } | null;
 	readonly counters: GaugeCounters;
 	readonly holdEwmaMs: number;
 	readonly holds: HoldHistogram;
@@ -30,15 +35,13 @@ export class Gauge extends DurableObject {
 	private readonly queue = new WaitQueue();
 	/** When the reaper alarm is due, mirrored from storage so acquire need not read it. */
 	private alarmAt: number | null = null;
-	/** The runtime limit, mirrored from storage. */
-	private limitOverride: number | null;
+	/** On a route's shard: the shares it may grant (the layout record on shard 0, a copy elsewhere). */
+	private readonly shares: ShardShares;
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
 		this.table = new LeaseTable(this.createStore(ctx));
-		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
-		this.limitOverride =
-			ctx.storage.sql.exec<{ value: number }>("SELECT value FROM settings WHERE name = 'limit'").toArray()[0]?.value ?? null;
+		this.shares = new ShardShares(ctx.storage.sql, (record, seen) => env.GAUGE.getByName(record).layoutFor(seen));
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
 		});
@@ -51,29 +54,27 @@ export class Gauge extends DurableObject {
 
 	/**
 	 * Grants a lease, refuses, or (when the request may queue and no permit is free) waits in FIFO order
-	 * until a permit frees, the queue's deadline passes, or the caller cancels.
+	 * until a permit frees, the queue's deadline passes, or the caller cancels. A route shard first makes
+	 * sure it knows its share (see layout.ts).
 	 */
 	acquire(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
-		const now = this.clock();
-		if (!req.queue) return this.grant(req, now);
-		// Permits freed by expiry go to those already waiting; nobody jumps the queue.
-		this.drain(now);
-		if (this.queue.length === 0 && this.table.hasRoom(this.limitFor(req), now)) return this.grant(req, now);
-		if (this.queue.length >= req.queue.size) return this.table.refuse(this.effective(req), "queue-full", now);
-		this.table.counters.queued++;
-		return new Promise<AcquireResult>((resolve) => {
-			const timer = setTimeout(() => {
-				if (this.queue.remove(req.leaseId)) resolve(this.table.refuse(this.effective(req), "queue-timeout", this.clock()));
-			}, req.queue?.maxWaitMs);
-			this.queue.push({ req, resolve, timer });
-		});
+		const ready = req.shard ? this.shares.prepare(req.shard, this.clock()) : null;
+		return ready ? ready.then(() => this.admit(req)) : this.admit(req);
 	}
 
-	/** Gives a permit back (idempotent) and hands it to the first waiter, if any. */
-	release(leaseId: string, tombstoneMs: number): boolean {
+	/**
+	 * Gives a permit back (idempotent), withdraws a waiter with this id, and hands freed permits to waiters.
+	 * With `graceMs`, the permit stays counted that much longer (a cut exchange, see cutRelease); the reaper
+	 * then ends it and admits waiters. Returns true when this call gave back a held permit.
+	 */
+	release(leaseId: string, tombstoneMs: number, graceMs = 0): boolean {
 		const now = this.clock();
-		const freed = this.table.release(leaseId, now, tombstoneMs);
+		// A waiter with this id belongs to a caller that gave up or whose acquire call failed: it must not be granted.
+		const waiter = this.queue.remove(leaseId);
+		waiter?.resolve(this.refuse(waiter.req, "cancelled", now));
+		const freed = this.table.release(leaseId, now, tombstoneMs, graceMs);
 		if (!freed) this.scheduleReap(now + tombstoneMs);
+		else if (graceMs > 0) this.scheduleReap(now + graceMs);
 		this.drain(now);
 		return freed;
 	}
@@ -88,27 +89,40 @@ export class Gauge extends DurableObject {
 
 	/** The caller of a queued acquire gave up: leave the queue, and give back a permit granted meanwhile. */
 	cancel(leaseId: string, tombstoneMs: number): boolean {
-		const waiter = this.queue.remove(leaseId);
-		waiter?.resolve(this.table.refuse(this.effective(waiter.req), "cancelled", this.clock()));
 		return this.release(leaseId, tombstoneMs);
 	}
 
 	/**
-	 * Sets (a number) or clears (null) the runtime limit. It is stored, so it survives restarts. Lowering it
-	 * below the live count admits nothing new until the count drops under it; raising it admits waiters.
+	 * Shard 0: sets (a number) or clears (null) the route's runtime limit, a total over all its shards. It is
+	 * stored, so it survives restarts. Lowering it below the live count admits nothing new until the count drops
+	 * under it; raising it admits waiters. Other shards learn it from `refreshLayout` or within COPY_TTL_MS.
 	 */
-	setLimit(limit: number | null): void {
-		if (limit === null) this.ctx.storage.sql.exec("DELETE FROM settings WHERE name = 'limit'");
-		else this.ctx.storage.sql.exec("INSERT OR REPLACE INTO settings (name, value) VALUES ('limit', ?)", limit);
-		this.limitOverride = limit;
+	setLimit(limit: number | null, layout: Layout | null = null): LayoutState {
+		const state = this.shares.setOverride(limit, layout, this.clock());
+		this.drain(this.clock());
+		return state;
+	}
+
+	/** Shard 0: another shard asks for the shares in force, telling which layouts its callers brought. */
+	layoutFor(seen: SeenLayout[]): LayoutCopy {
+		const copy = this.shares.answer(seen, this.clock());
+		this.drain(this.clock());
+		return copy;
+	}
+
+	/** Another shard: ask shard 0 for the shares now (the runtime limit changed). */
+	async refreshLayout(route: ShardRoute): Promise<void> {
+		await this.shares.refreshNow(route, this.clock);
 		this.drain(this.clock());
 	}
 
 	status(): GaugeStatus {
+		const layout = this.shares.state();
 		return {
 			inFlight: this.table.inFlight(this.clock()),
 			queued: this.queue.length,
-			limitOverride: this.limitOverride,
+			limitOverride: layout?.override ?? null,
+			layout: layout ? { shares: [...layout.shares], layouts: layout.proposals.map(({ total, shards }) => ({ total, shards })) } : null,
 			counters: { ...this.table.counters },
 			holdEwmaMs: this.table.holdEwmaMs,
 			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
@@ -127,24 +141,58 @@ export class Gauge extends DurableObject {
 		if (next !== null) this.scheduleReap(Math.max(next, now + REAP_INTERVAL_MS));
 	}
 
-	/** A runtime limit replaces the configured one the Worker sends. */
-	private limitFor(req: AcquireRequest): number {
-		return this.limitOverride ?? req.limit;
+	private admit(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
+		const now = this.clock();
+		if (!req.queue) return this.grant(req, now);
+		// Permits freed by expiry go to those already waiting; nobody jumps the queue.
+		this.drain(now);
+		// A repeated acquire, or one whose id was already released (a tombstone), is answered at once, never queued.
+		if (this.table.knows(req.leaseId, now)) return this.grant(req, now);
+		if (this.queue.length === 0 && this.table.hasRoom(this.limitFor(req, now), now)) return this.grant(req, now);
+		if (req.tentative) return this.refuse(req, "full", now);
+		if (this.queue.length >= req.queue.size) return this.refuse(req, "queue-full", now);
+		this.table.counters.queued++;
+		return new Promise<AcquireResult>((resolve) => {
+			const timer = setTimeout(() => {
+				if (this.queue.remove(req.leaseId)) resolve(this.refuse(req, "queue-timeout", this.clock()));
+			}, req.queue?.maxWaitMs);
+			this.queue.push({ req, resolve, timer });
+		});
 	}
 
-	private effective(req: AcquireRequest): AcquireRequest {
-		return this.limitOverride === null ? req : { ...req, limit: this.limitOverride };
+	/** The limit in force for a request: a route shard's share from the layout record, or a key's own limit. */
+	private limitFor(req: AcquireRequest, now: number): number {
+		return req.shard ? this.shares.share(req.shard, now) : req.limit;
+	}
+
+	/** The quota a request's answer advertises: the route's total in force, or the key's limit. */
+	private quotaFor(req: AcquireRequest): number {
+		return req.shard ? this.shares.total(req.shard) : req.limit;
 	}
 
 	private grant(req: AcquireRequest, now: number): AcquireResult {
-		const result = this.table.acquire(this.effective(req), now);
+		const result = this.table.acquire({ ...req, limit: this.limitFor(req, now) }, now);
 		if (result.ok) this.scheduleReap(result.expiresAt);
-		return result;
+		return { ...result, quota: this.quotaFor(req) };
+	}
+
+	private refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
+		return { ...this.table.refuse({ ...req, limit: this.limitFor(req, now) }, reason, now), quota: this.quotaFor(req) };
 	}
 
 	/** Admits waiters, oldest first, while permits are free. */
 	private drain(now: number): void {
-		for (let head = this.queue.peek(); head && this.table.hasRoom(this.limitFor(head.req), now); head = this.queue.peek()) {
+		for (let head = this.queue.peek(); head; head = this.queue.peek()) {
+			const route = head.req.shard;
+			if (route && this.shares.needsRefresh(route, now)) {
+				// The copy of the shares ran out: ask shard 0 before granting anyone, then try again.
+				void this.shares.prepare(route, now)?.then(
+					() => this.drain(this.clock()),
+					() => undefined,
+				);
+				return;
+			}
+			if (!this.table.hasRoom(this.limitFor(head.req, now), now)) return;
 			this.queue.shift();
 			head.resolve(this.grant(head.req, now));
 		}

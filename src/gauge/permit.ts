@@ -4,6 +4,7 @@ import type { Gauge } from "./durable-object.ts";
 import type { Decision } from "./full-hints.ts";
 import { fullHints } from "./full-hints.ts";
 import type { AcquireRequest } from "./lease-table.ts";
+import type { ShardRoute } from "./shard-shares.ts";
 
 export type ReleaseReason =
 	| "delivered"
@@ -19,10 +20,15 @@ export type ReleaseReason =
 	| "client-closed"
 	| "origin-closed"
 	/** A held WebSocket's lease could not be renewed (released, expired, or its object unreachable too long). */
-	| "lease-lost";
+	| "lease-lost"
+	/** The client left before the request was sent to the origin. */
+	| "abandoned";
 
 /** How a renewal went: the lease lives on, is gone for good, or its object did not answer (try again). */
 export type RenewOutcome = "renewed" | "lost" | "unavailable";
+
+/** Endings that cut an exchange the origin may still be working on: their permits follow the route's cutRelease. */
+const CUTS: ReadonlySet<ReleaseReason> = new Set<ReleaseReason>(["client-cancelled", "client-disconnected", "origin-timeout"]);
 
 /** One Durable Object's count and how a request asks it: the route's total or a key's share. */
 export interface GaugeSpec {
@@ -32,27 +38,42 @@ export interface GaugeSpec {
 	readonly policy: string;
 	/** The policy's quota in RateLimit headers: the route's total even when this object holds a shard of it. */
 	readonly quota: number;
-	/** Permits this object holds. */
+	/** Permits this object holds (a key's limit; a route shard's share is decided by the object, see layout.ts). */
 	readonly limit: number;
+	/** How long its lease lives if never released; also how long a tombstone for it lives. */
 	readonly maxHoldMs: number;
 	readonly queue: AcquireRequest["queue"] | null;
 	readonly dryRun: boolean;
 	/** On the route's gauge: the key's object name, so the route can tell its busiest keys. */
 	readonly holder?: string;
+	/** On a route's shard: which one, the config's layout, and where the layout record is. */
+	readonly shard?: ShardRoute;
+	/** How long a cut exchange's permit stays counted after the cut (0: given back at once). */
+	readonly cutGraceMs: number;
 }
 
 export type PermitResult =
-	| { readonly kind: "granted"; readonly permit: Permit; readonly inFlight: number; readonly limit: number }
+	| {
+			readonly kind: "granted";
+			readonly permit: Permit;
+			readonly inFlight: number;
+			readonly limit: number;
+			/** The policy's quota in force (a route's total over its shards, or a key's limit). */
+			readonly quota: number;
+	  }
 	| {
 			readonly kind: "refused";
 			readonly retryAfterMs: number;
 			readonly inFlight: number;
 			readonly limit: number;
+			readonly quota: number;
 			/** Refused from this isolate's hint that the gauge is full, without a Durable Object call. */
 			readonly local: boolean;
 	  }
 	/** The Durable Object could not answer; whether it granted the lease is unknown. */
-	| { readonly kind: "unavailable"; readonly error: unknown };
+	| { readonly kind: "unavailable"; readonly error: unknown }
+	/** The client had gone before the object was asked: nothing was taken. */
+	| { readonly kind: "cancelled" };
 
 type Stub = DurableObjectStub<Gauge>;
 
@@ -61,20 +82,23 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 
 /**
  * Asks the spec's Durable Object for a permit. If the client goes away while the request waits in the
- * object's queue, the wait is cancelled (and a permit granted meanwhile given back).
+ * object's queue, the wait is cancelled (and a permit granted meanwhile given back); a client already gone
+ * asks nothing. A tentative ask (another shard follows) never waits and is not counted if refused.
  */
 export async function acquirePermit(
 	ns: DurableObjectNamespace<Gauge>,
 	spec: GaugeSpec,
 	waitUntil: WaitUntil,
 	clientGone: AbortSignal,
+	tentative = false,
 ): Promise<PermitResult> {
+	if (clientGone.aborted) return { kind: "cancelled" };
 	// Requests that would wait (queue) or be admitted anyway (dry-run) must reach the object.
 	const hinted = !spec.queue && !spec.dryRun;
 	const decision: Decision = hinted ? fullHints.check(spec.objectName, Date.now()) : { probe: false };
 	if ("refuse" in decision) {
-		const { limit, freeAt } = decision.refuse;
-		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - Date.now()), inFlight: limit, limit, local: true };
+		const { limit, quota, freeAt } = decision.refuse;
+		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - Date.now()), inFlight: limit, limit, quota, local: true };
 	}
 	const probe = decision.probe;
 	const stub = ns.getByName(spec.objectName);
@@ -86,9 +110,11 @@ export async function acquirePermit(
 		...(spec.queue ? { queue: spec.queue } : {}),
 		...(spec.dryRun ? { dryRun: true } : {}),
 		...(spec.holder ? { holder: spec.holder } : {}),
+		...(spec.shard ? { shard: spec.shard } : {}),
+		...(tentative ? { tentative: true } : {}),
 	};
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
-	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });
+	if (spec.queue && !tentative) clientGone.addEventListener("abort", onGone, { once: true });
 	const askedAt = Date.now();
 	try {
 		const result = await stub.acquire(request);
@@ -97,15 +123,14 @@ export async function acquirePermit(
 				granted: result.ok,
 				full: !result.ok && result.reason === "full",
 				limit: result.limit,
+				quota: result.quota,
 				inFlight: result.inFlight,
 				retryAfterMs: result.ok ? 0 : result.retryAfterMs,
 			});
 		}
-		if (result.ok) {
-			const permit = new Permit(stub, leaseId, spec, waitUntil, askedAt);
-			return { kind: "granted", permit, inFlight: result.inFlight, limit: result.limit };
-		}
-		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight: result.inFlight, limit: result.limit, local: false };
+		const { inFlight, limit, quota } = result;
+		if (result.ok) return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil, askedAt), inFlight, limit, quota };
+		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight, limit, quota, local: false };
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
 		// (a tombstone if it never ran); its expiry is the backstop. Overloaded objects are not retried.
@@ -120,7 +145,8 @@ export async function acquirePermit(
 
 /**
  * Tries the alternatives for one limit in turn (a sharded route's shards) and stops at the first grant.
- * Otherwise returns the last answer: a refusal or an unavailable object.
+ * Otherwise returns the last answer: a refusal or an unavailable object. Every try but the last is tentative:
+ * a request waits (in a queue) only at its last try, so at most once, and a refusal is counted once.
  */
 export async function acquireFirst(
 	ns: DurableObjectNamespace<Gauge>,
@@ -129,9 +155,9 @@ export async function acquireFirst(
 	clientGone: AbortSignal,
 ): Promise<{ spec: GaugeSpec; result: PermitResult }> {
 	let last: { spec: GaugeSpec; result: PermitResult } | null = null;
-	for (const spec of alternatives) {
-		last = { spec, result: await acquirePermit(ns, spec, waitUntil, clientGone) };
-		if (last.result.kind === "granted") return last;
+	for (const [i, spec] of alternatives.entries()) {
+		last = { spec, result: await acquirePermit(ns, spec, waitUntil, clientGone, i < alternatives.length - 1) };
+		if (last.result.kind === "granted" || last.result.kind === "cancelled") return last;
 	}
 	if (!last) throw new Error("acquireFirst needs at least one gauge");
 	return last;
@@ -195,9 +221,10 @@ export class Permit implements Renewable {
 	release(reason: ReleaseReason): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs).then(
-			// Once the object has it back, the permit is free for this isolate's next request.
-			() => fullHints.freed(this.spec.objectName, Date.now()),
+		const graceMs = CUTS.has(reason) ? this.spec.cutGraceMs : 0;
+		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs, graceMs).then(
+			// Once the object has it back, the permit is free for this isolate's next request (not yet, with a grace).
+			() => (graceMs === 0 ? fullHints.freed(this.spec.objectName, Date.now()) : undefined),
 			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
 		);
 		this.waitUntil(this.released);

@@ -29,10 +29,21 @@ export interface Gate {
 	status(route: string): Promise<GaugeStatus>;
 	/** The route's Durable Object. */
 	gauge(route: string): DurableObjectStub<Gauge>;
-	/** The origin's counters for the requests this gate sent. */
-	origin(): Promise<OriginStats>;
+	/** The origin's counters for the requests this gate sent (or those it sent with `x-origin-tag: <sub>`). */
+	origin(sub?: string): Promise<OriginStats>;
 	/** The route names as the Worker sees them (with this gate's suffix). */
 	routeNames(): string[];
+	/** Shard `i` of a sharded route (shard 0 is `gauge(route)`). */
+	shard(route: string, i: number): DurableObjectStub<Gauge>;
+	/** Every shard's status, shard 0 first. */
+	shardStatuses(route: string, shards: number): Promise<GaugeStatus[]>;
+	/** What makes this gate's Durable Object names and origin counters its own. */
+	readonly suffix: string;
+}
+
+export interface GateOptions {
+	/** Share another gate's Durable Objects and origin counters: two configs side by side, as in a rollout. */
+	sameObjectsAs?: Gate;
 }
 
 let gates = 0;
@@ -41,8 +52,8 @@ let gates = 0;
  * A gate whose env carries `limits` as LIMITS. Route names get a unique suffix per gate so each test
  * has Durable Objects of its own; `status(name)` takes the name as written in `limits`.
  */
-export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
-	const suffix = `-${++gates}-${crypto.randomUUID().slice(0, 8)}`;
+export function gate(limits: Limits, vars: Record<string, unknown> = {}, options: GateOptions = {}): Gate {
+	const suffix = options.sameObjectsAs?.suffix ?? `-${++gates}-${crypto.randomUUID().slice(0, 8)}`;
 	const tag = `t${suffix}`;
 	const routes = (limits.routes as Limits[] | undefined)?.map((r) => ({ ...r, name: `${String(r.name)}${suffix}` }));
 	const gateEnv = { ...env, ...vars, LIMITS: { ...limits, ...(routes ? { routes } : {}) } };
@@ -53,7 +64,8 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
 			const ctx = createExecutionContext();
 			contexts.push(ctx);
 			const headers = new Headers(init.headers);
-			headers.set(TAG_HEADER, tag);
+			const sub = headers.get(TAG_HEADER);
+			headers.set(TAG_HEADER, sub === null ? tag : `${tag}, ${tag}/${sub}`);
 			const deadline = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
 			const signal = init.signal ? AbortSignal.any([deadline, init.signal]) : deadline;
 			const started = Date.now();
@@ -84,8 +96,17 @@ export function gate(limits: Limits, vars: Record<string, unknown> = {}): Gate {
 			return this.gauge(route).status();
 		},
 		routeNames: () => routes?.map((r) => String(r.name)) ?? [],
-		async origin() {
-			const res = await request(`${originUrl}/__stats?tag=${tag}`, { timeoutMs: REQUEST_TIMEOUT_MS });
+		shard(route, i) {
+			return i === 0 ? this.gauge(route) : env.GAUGE.getByName(`route:${route}${suffix}#${i}`);
+		},
+		shardStatuses(route, shards) {
+			return Promise.all(Array.from({ length: shards }, (_, i) => this.shard(route, i).status()));
+		},
+		suffix,
+		async origin(sub) {
+			const res = await request(`${originUrl}/__stats?tag=${encodeURIComponent(sub === undefined ? tag : `${tag}/${sub}`)}`, {
+				timeoutMs: REQUEST_TIMEOUT_MS,
+			});
 			return JSON.parse(res.text) as OriginStats;
 		},
 	};
