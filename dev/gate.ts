@@ -25,6 +25,8 @@ export interface RouteStatus {
 	limit: { configured: number; effective: number; override: number | null };
 	inFlight: number;
 	counters: Record<string, number>;
+	/** When the route's Durable Object started counting (epoch ms): a restart moves it on. */
+	countersSince: number;
 	holds: { buckets: number[]; sumMs: number; count: number };
 }
 

@@ -39,6 +39,7 @@ describe("admin surface", () => {
 				inFlight: 1,
 				queued: 0,
 				counters: { admitted: 1, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 },
+				countersSince: expect.any(Number),
 				holdEwmaMs: expect.any(Number),
 				holds: { buckets: Array(14).fill(0), sumMs: 0, count: 0 },
 				holdMs: { p50: null, p90: null, p99: null },

@@ -57,6 +57,8 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 		// The runtime limit and the layout record live on shard 0.
 		limitOverride: shards[0]?.limitOverride ?? null,
 		layout: shards[0]?.layout ?? null,
+		// The counters add up only since the latest shard restart: count from then.
+		countersSince: Math.max(0, ...shards.map((s) => s.countersSince)),
 		counters: {
 			admitted: sum((s) => s.counters.admitted),
 			refused: sum((s) => s.counters.refused),

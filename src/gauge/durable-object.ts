@@ -21,6 +21,8 @@ export interface GaugeStatus {
 	/** Shard 0 of a route: the layout record (layouts in use, shares in force); null elsewhere. */
 	readonly layout: { readonly shares: number[]; readonly layouts: { total: number; shards: number }[] } | null;
 	readonly counters: GaugeCounters;
+	/** When this object started (epoch ms): its counters count from then, as a process's would. */
+	readonly countersSince: number;
 	readonly holdEwmaMs: number;
 	readonly holds: HoldHistogram;
 	/** Keys (by object name) holding the most of this route's permits. */
@@ -30,6 +32,8 @@ export interface GaugeStatus {
 export class Gauge extends DurableObject {
 	/** The time source. Tests replace it to move time without sleeping. */
 	clock: () => number = Date.now;
+	/** When this instance started: counters live in memory, so they begin again with every restart. */
+	private readonly startedAt = Date.now();
 	private readonly table: LeaseTable;
 	/** Waiters live in memory: a restarted object fails their calls, and the Worker treats that as unknown. */
 	private readonly queue = new WaitQueue();
@@ -124,6 +128,7 @@ export class Gauge extends DurableObject {
 			limitOverride: layout?.override ?? null,
 			layout: layout ? { shares: [...layout.shares], layouts: layout.proposals.map(({ total, shards }) => ({ total, shards })) } : null,
 			counters: { ...this.table.counters },
+			countersSince: this.startedAt,
 			holdEwmaMs: this.table.holdEwmaMs,
 			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
 			busiestKeys: this.table.busiestHolders(BUSIEST_HOLDERS),
