@@ -24,7 +24,10 @@ admin.get("/metrics", async function metrics(c) {
 	return c.body(text, 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
 });
 
-/** Sets (PUT `{"limit": n}`) or clears (DELETE) a route's runtime limit, kept in its Durable Object. */
+/**
+ * Sets (PUT `{"limit": n}`) or clears (DELETE) a route's runtime limit, kept in its Durable Object. On an adaptive
+ * route it pins the limit (the algorithm goes on learning meanwhile); clearing it hands the limit back.
+ */
 admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 	const { routes, fallback } = c.var.config;
 	const route = allRoutes(routes, fallback).find((r) => r.name === c.req.param("name"));
@@ -43,8 +46,12 @@ admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 	await Promise.all(
 		shards.map((g, i) => c.env.GAUGE.getByName(g.objectName).setLimit(limit === null ? null : shareOf(limit, shards.length, i))),
 	);
-	log("limit_changed", { route: route.name, configured: route.limit, override: limit });
-	return c.json({ route: route.name, limit: { configured: route.limit, effective: limit ?? route.limit, override: limit } });
+	// Cleared on an adaptive route, the learned limit is back in force.
+	const learned =
+		route.adaptive && limit === null ? (await c.env.GAUGE.getByName(shards[0]?.objectName ?? "").status(route.adaptive)).adaptive : null;
+	const effective = limit ?? learned?.limit ?? route.limit;
+	log("limit_changed", { route: route.name, configured: route.limit, override: limit, ...(route.adaptive ? { adaptive: true } : {}) });
+	return c.json({ route: route.name, limit: { configured: route.limit, effective, override: limit } });
 });
 
 /** Answers requests under the admin prefix; everything else goes on to the gate. */

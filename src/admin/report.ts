@@ -3,14 +3,24 @@ import type { Route } from "../config/parse.ts";
 import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
 import { routeGauges } from "../gate/partition.ts";
+import type { AdaptiveStatus } from "../gauge/adaptive-gauge.ts";
 import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
 import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
 
-export interface RouteReport extends Omit<GaugeStatus, "limitOverride"> {
+export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adaptive"> {
 	readonly name: string;
-	readonly limit: { readonly configured: number; readonly effective: number; readonly override: number | null };
+	/**
+	 * `configured`: the fixed limit, or an adaptive route's ceiling; `effective`: the one in force (the override, else
+	 * the learned one, else the configured one); `adaptive`: the learned limit and what the algorithm sees.
+	 */
+	readonly limit: {
+		readonly configured: number;
+		readonly effective: number;
+		readonly override: number | null;
+		readonly adaptive: AdaptiveStatus | null;
+	};
 	/** Hold-time percentiles in ms, as the upper bound of the histogram bucket they fall in (null: none yet or above the top bucket). */
 	readonly holdMs: { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
 	/** This isolate's view of the gauge failing. */
@@ -25,13 +35,13 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 	return Promise.all(
 		routes.map(async (route) => {
 			const specs = routeGauges(route);
-			const shards = await Promise.all(specs.map((g) => ns.getByName(g.objectName).status()));
-			const { limitOverride, ...status } = mergeShards(shards);
-			const effective = shards.reduce((sum, s, i) => sum + (s.limitOverride ?? specs[i]?.limit ?? 0), 0);
+			const shards = await Promise.all(specs.map((g) => ns.getByName(g.objectName).status(g.adaptive)));
+			const { limitOverride, adaptive, ...status } = mergeShards(shards);
+			const effective = shards.reduce((sum, s, i) => sum + (s.limitOverride ?? s.adaptive?.limit ?? specs[i]?.limit ?? 0), 0);
 			return {
 				name: route.name,
 				...status,
-				limit: { configured: route.limit, effective, override: limitOverride },
+				limit: { configured: route.limit, effective, override: limitOverride, adaptive },
 				holdMs: { p50: percentile(status.holds, 0.5), p90: percentile(status.holds, 0.9), p99: percentile(status.holds, 0.99) },
 				isolate: { ...isolateCounters(route.name) },
 			};
@@ -65,6 +75,8 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			count: sum((s) => s.holds.count),
 		},
 		busiestKeys: rankHolders(keys, BUSIEST_HOLDERS),
+		// Adaptive routes have one shard (the config checks it).
+		adaptive: shards.length === 1 ? (shards[0]?.adaptive ?? null) : null,
 	};
 }
 

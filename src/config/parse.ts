@@ -1,4 +1,6 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
+import { resolveLimit } from "./adaptive.ts";
 import type { Issue } from "./check.ts";
 import { validate } from "./check.ts";
 import type { DefaultRouteInput as DefaultRouteData } from "./schema.ts";
@@ -27,7 +29,10 @@ export interface QueueSettings {
 export interface Route {
 	/** Names the route's Durable Object; unique across the config. */
 	readonly name: string;
+	/** Permits; on an adaptive route, its ceiling (adaptive.max). */
 	readonly limit: number;
+	/** Learn the limit within [min, max] from the origin's latency and errors; null: `limit` is fixed. */
+	readonly adaptive: AdaptiveSettings | null;
 	readonly originTimeoutMs: number;
 	readonly maxHoldMs: number;
 	readonly failMode: FailMode;
@@ -89,11 +94,13 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 			return;
 		}
 		const timing = resolveTiming(rule.value, at, errors);
-		if (!timing || !checkShards(rule.value.shards, rule.value.limit, at, errors)) return;
-		const { name, limit, path, host, methods } = rule.value;
+		const limits = resolveLimit(rule.value, at, errors, "expected an integer >= 1");
+		if (!timing || !limits || limits.limit === "unlimited" || !checkShards(rule.value.shards, limits.limit, at, errors)) return;
+		const { name, path, host, methods } = rule.value;
 		routes.push({
 			name,
-			limit,
+			limit: limits.limit,
+			adaptive: limits.adaptive,
 			...timing,
 			...resolveShaping(rule.value),
 			pattern: new URLPattern({ pathname: path, hostname: host ?? "*" }),
@@ -113,9 +120,12 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 		return null;
 	}
 	const timing = resolveTiming(parsed.value, "LIMITS.default", errors);
-	const { limit } = parsed.value;
-	if (limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limit, "LIMITS.default", errors)) return null;
-	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
+	const limits = resolveLimit(parsed.value, "LIMITS.default", errors, 'expected an integer >= 1 or "unlimited"');
+	if (!limits || limits.limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limits.limit, "LIMITS.default", errors)) {
+		return null;
+	}
+	const { limit, adaptive } = limits;
+	return { name: DEFAULT_ROUTE_NAME, limit, adaptive, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
 }
 
 type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards">;

@@ -1,4 +1,5 @@
 // The shape of the LIMITS var in wrangler.toml, with every default in one place.
+import { ADAPTIVE_DEFAULTS } from "../adaptive/settings.ts";
 import type { Output } from "./check.ts";
 import { anything, check, is, list, matching, oneOf, optional, table } from "./check.ts";
 
@@ -15,6 +16,8 @@ export const DEFAULTS = {
 	missingKey: "shared",
 	rateLimitHeaders: "refusals",
 	dryRun: false,
+	/** An adaptive limit's optional settings (src/adaptive/settings.ts); `initial` defaults to `min`. */
+	adaptive: ADAPTIVE_DEFAULTS,
 } as const;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -58,6 +61,21 @@ const perKey = table(
 
 const queue = table({ size: limit, maxWaitMs: millis }, "expected a table (queue = { size, maxWaitMs })");
 
+const positive = is((v): v is number => typeof v === "number" && Number.isFinite(v) && v > 0, "expected a number > 0");
+const adaptive = table(
+	{
+		min: optional(limit),
+		max: limit,
+		initial: optional(limit),
+		windowMs: optional(millis),
+		probeIntervalMs: optional(millis),
+		alpha: optional(positive),
+		beta: optional(positive),
+		backoff: optional(is((v): v is number => typeof v === "number" && v > 0 && v < 1, "expected a number between 0 and 1")),
+	},
+	"expected a table (adaptive = { min, max })",
+);
+
 /** Settings every route has, including the default route. */
 const routeSettings = {
 	originTimeoutMs: optional(millis),
@@ -68,6 +86,8 @@ const routeSettings = {
 	dryRun: optional(oneOf([true, false], "expected true or false")),
 	rateLimitHeaders: optional(oneOf(["refusals", "all", "none"], 'expected "refusals", "all" or "none"')),
 	shards: optional(limit),
+	/** Instead of `limit`: learn the limit within [min, max] (src/config/adaptive.ts checks the combinations). */
+	adaptive: optional(adaptive),
 };
 
 export const RouteRuleInput = table(
@@ -82,7 +102,7 @@ export const RouteRuleInput = table(
 			),
 		),
 		host: optional(host),
-		limit,
+		limit: optional(limit),
 		...routeSettings,
 	},
 	"expected a table of route settings",
@@ -90,9 +110,8 @@ export const RouteRuleInput = table(
 
 export const DefaultRouteInput = table(
 	{
-		limit: is(
-			(value): value is number | "unlimited" => value === "unlimited" || isAtLeastOne(value),
-			'expected an integer >= 1 or "unlimited"',
+		limit: optional(
+			is((value): value is number | "unlimited" => value === "unlimited" || isAtLeastOne(value), 'expected an integer >= 1 or "unlimited"'),
 		),
 		...routeSettings,
 	},

@@ -8,6 +8,7 @@ import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
 import type { LimitView } from "../responses/ratelimit-headers.ts";
 import { setRateLimitHeaders } from "../responses/ratelimit-headers.ts";
 import { gaugeUnavailable, retryAfterSeconds, tooManyRequests } from "../responses/refusal.ts";
+import { sampling } from "./exchange-sample.ts";
 import { isolateCounters } from "./isolate-counters.ts";
 import { gaugesFor } from "./partition.ts";
 import type { GateEnv } from "./types.ts";
@@ -78,10 +79,12 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 		throw error;
 	}
 	const failure = c.error ? "worker-error" : c.var.upstreamFailure;
-	if (failure) await permits.release(failure);
-	else if (!c.res.body) await permits.release("no-body");
+	// On an adaptive route, the release carries how the exchange with the origin went.
+	const releasing = route.adaptive ? sampling(permits, c.var.exchange) : permits;
+	if (failure) await releasing.release(failure);
+	else if (!c.res.body) await releasing.release("no-body");
 	else {
-		const held = holdUntilDelivered(c.res.body, permits, deadline, deliveredLength(c.res.headers));
+		const held = holdUntilDelivered(c.res.body, releasing, deadline, deliveredLength(c.res.headers));
 		c.executionCtx.waitUntil(held.done);
 		c.res = new Response(held.body, c.res);
 	}

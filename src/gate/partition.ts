@@ -60,6 +60,7 @@ function buildRouteGauges(route: Route): GaugeSpec[] {
 		maxHoldMs: route.maxHoldMs,
 		queue: route.queue ? { size: Math.ceil(route.queue.size / route.shards), maxWaitMs: route.queue.maxWaitMs } : null,
 		dryRun: route.dryRun,
+		...(route.adaptive ? { adaptive: route.adaptive } : {}),
 	}));
 }
 

@@ -1,6 +1,10 @@
 // The Durable Object that holds one route's (or one key's) permits: the single authority for its count, worldwide.
 import { DurableObject } from "cloudflare:workers";
+import type { ExchangeSample } from "../adaptive/sample.ts";
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import { log } from "../log.ts";
+import type { AdaptiveStatus } from "./adaptive-gauge.ts";
+import { AdaptiveGauge } from "./adaptive-gauge.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
 import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram } from "./lease-table.ts";
@@ -20,6 +24,8 @@ export interface GaugeStatus {
 	readonly holds: HoldHistogram;
 	/** Keys (by object name) holding the most of this route's permits. */
 	readonly busiestKeys: { holder: string; inFlight: number }[];
+	/** On an adaptive route: the learned limit and what the algorithm sees; null on a fixed one. */
+	readonly adaptive: AdaptiveStatus | null;
 }
 
 export class Gauge extends DurableObject {
@@ -32,10 +38,13 @@ export class Gauge extends DurableObject {
 	private alarmAt: number | null = null;
 	/** The runtime limit, mirrored from storage. */
 	private limitOverride: number | null;
+	/** The adaptive limit (src/adaptive/), when the route has one. */
+	private readonly adaptive: AdaptiveGauge;
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
 		this.table = new LeaseTable(this.createStore(ctx));
+		this.adaptive = new AdaptiveGauge(ctx.storage.sql, ctx.id.name ?? ctx.id.toString());
 		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
 		this.limitOverride =
 			ctx.storage.sql.exec<{ value: number }>("SELECT value FROM settings WHERE name = 'limit'").toArray()[0]?.value ?? null;
@@ -55,6 +64,7 @@ export class Gauge extends DurableObject {
 	 */
 	acquire(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
 		const now = this.clock();
+		this.adaptive.configure(req.adaptive);
 		if (!req.queue) return this.grant(req, now);
 		// Permits freed by expiry go to those already waiting; nobody jumps the queue.
 		this.drain(now);
@@ -69,10 +79,13 @@ export class Gauge extends DurableObject {
 		});
 	}
 
-	/** Gives a permit back (idempotent) and hands it to the first waiter, if any. */
-	release(leaseId: string, tombstoneMs: number): boolean {
+	/** Gives a permit back (idempotent) and hands it to the first waiter, if any. On an adaptive route the
+	 * release carries how the exchange with the origin went, and the limit learns from it. */
+	release(leaseId: string, tombstoneMs: number, sample?: ExchangeSample): boolean {
 		const now = this.clock();
+		const inFlight = sample ? this.table.inFlight(now) : 0;
 		const freed = this.table.release(leaseId, now, tombstoneMs);
+		if (freed && sample) this.adaptive.record(sample, inFlight, now);
 		if (!freed) this.scheduleReap(now + tombstoneMs);
 		this.drain(now);
 		return freed;
@@ -96,7 +109,8 @@ export class Gauge extends DurableObject {
 		this.drain(this.clock());
 	}
 
-	status(): GaugeStatus {
+	status(adaptive?: AdaptiveSettings): GaugeStatus {
+		if (adaptive) this.adaptive.configure(adaptive);
 		return {
 			inFlight: this.table.inFlight(this.clock()),
 			queued: this.queue.length,
@@ -105,6 +119,7 @@ export class Gauge extends DurableObject {
 			holdEwmaMs: this.table.holdEwmaMs,
 			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
 			busiestKeys: this.table.busiestHolders(BUSIEST_HOLDERS),
+			adaptive: this.adaptive.status(),
 		};
 	}
 
@@ -119,13 +134,14 @@ export class Gauge extends DurableObject {
 		if (next !== null) this.scheduleReap(Math.max(next, now + REAP_INTERVAL_MS));
 	}
 
-	/** A runtime limit replaces the configured one the Worker sends. */
+	/** A runtime limit replaces the configured one the Worker sends, and pins an adaptive one. */
 	private limitFor(req: AcquireRequest): number {
-		return this.limitOverride ?? req.limit;
+		return this.limitOverride ?? this.adaptive.limit ?? req.limit;
 	}
 
 	private effective(req: AcquireRequest): AcquireRequest {
-		return this.limitOverride === null ? req : { ...req, limit: this.limitOverride };
+		const limit = this.limitFor(req);
+		return limit === req.limit ? req : { ...req, limit };
 	}
 
 	private grant(req: AcquireRequest, now: number): AcquireResult {

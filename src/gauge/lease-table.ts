@@ -1,4 +1,5 @@
 // The permit gauge's rules, free of I/O and of the clock: every call is handed `now`.
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { LeaseStore } from "./lease-store.ts";
 
 export interface AcquireRequest {
@@ -13,6 +14,8 @@ export interface AcquireRequest {
 	readonly holder?: string;
 	/** Wait in FIFO order for a permit instead of being refused at once. */
 	readonly queue?: { readonly size: number; readonly maxWaitMs: number };
+	/** On an adaptive route: the object learns the limit within these bounds, and `limit` is only its ceiling. */
+	readonly adaptive?: AdaptiveSettings;
 }
 
 /** Why a permit was not granted. */

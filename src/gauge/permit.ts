@@ -1,4 +1,6 @@
 // The Worker's side of the gauge: ask a Durable Object for a permit, and give it back exactly once.
+import type { ExchangeSample } from "../adaptive/sample.ts";
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
 import type { Decision } from "./full-hints.ts";
@@ -31,6 +33,8 @@ export interface GaugeSpec {
 	readonly dryRun: boolean;
 	/** On the route's gauge: the key's object name, so the route can tell its busiest keys. */
 	readonly holder?: string;
+	/** On an adaptive route's gauge: the object learns its limit, and each release carries a sample. */
+	readonly adaptive?: AdaptiveSettings;
 }
 
 export type PermitResult =
@@ -78,6 +82,7 @@ export async function acquirePermit(
 		...(spec.queue ? { queue: spec.queue } : {}),
 		...(spec.dryRun ? { dryRun: true } : {}),
 		...(spec.holder ? { holder: spec.holder } : {}),
+		...(spec.adaptive ? { adaptive: spec.adaptive } : {}),
 	};
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
 	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });
@@ -154,10 +159,12 @@ export class Permit implements Releasable {
 		this.waitUntil = waitUntil;
 	}
 
-	release(reason: ReleaseReason): Promise<void> {
+	/** `sample` (how the exchange with the origin went) reaches only an adaptive route's object. */
+	release(reason: ReleaseReason, sample?: ExchangeSample | null): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs).then(
+		const learn = this.spec.adaptive && sample ? sample : undefined;
+		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs, learn).then(
 			// Once the object has it back, the permit is free for this isolate's next request.
 			() => fullHints.freed(this.spec.objectName, Date.now()),
 			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
@@ -177,10 +184,10 @@ export class PermitGroup implements Releasable {
 		this.permits.push(permit);
 	}
 
-	release(reason: ReleaseReason): Promise<void> {
+	release(reason: ReleaseReason, sample?: ExchangeSample | null): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		this.released = Promise.all(this.permits.map((p) => p.release(reason))).then(() => undefined);
+		this.released = Promise.all(this.permits.map((p) => p.release(reason, sample))).then(() => undefined);
 		return this.released;
 	}
 }
