@@ -4,12 +4,16 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Capacity, CapacityState } from "./capacity.ts";
+import { WorkerPool } from "./capacity.ts";
 
 export interface OriginOptions {
 	/** Delay before the default response, in ms. The seed's handler sleeps 2 s. Default 0. */
 	delayMs?: number;
 	/** Default 0: any free port. */
 	port?: number;
+	/** Capacity mode: the default path is served by a pool of workers (dev/capacity.ts). Default off. */
+	capacity?: Capacity;
 }
 
 export interface OriginStats {
@@ -28,6 +32,10 @@ export interface Origin {
 	/** Counters for requests carrying `x-origin-tag: <tag>` (tests running side by side keep apart), or all. */
 	stats(tag?: string): OriginStats;
 	reset(): void;
+	/** Changes the capacity while it runs (turns capacity mode on if it was off); null turns it off. */
+	setCapacity(change: Partial<Capacity> | null): void;
+	/** The capacity and how many requests are worked on and waiting, or null when off. */
+	capacity(): CapacityState | null;
 	close(): Promise<void>;
 }
 
@@ -45,7 +53,9 @@ const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 }
  * - `/echo`: the method, URL, headers and body it received, as JSON
  * - `/stream` [chunks=10, interval=50, size=16]: a body sent slowly in chunks
  * - `/bytes` [size=1024]: a body of that many bytes
- * - anything else [delay=delayMs]: "done" after the delay, as in the seed
+ * - `/__capacity` [workers, workMs, errorShare]: GET the capacity as JSON; PUT/POST changes it (PUT `?off` ends it)
+ * - anything else [delay=delayMs]: "done" after the delay, as in the seed; in capacity mode, "done" after waiting
+ *   for a worker and working workMs (or 503 at once for the shed share)
  */
 export async function startOrigin(options: OriginOptions = {}): Promise<Origin> {
 	const all = fresh();
@@ -60,8 +70,19 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0 });
 		byTag.clear();
 	};
+	let pool = options.capacity ? new WorkerPool(options.capacity) : null;
+	const setCapacity = (change: Partial<Capacity> | null): void => {
+		if (change === null) pool = null;
+		else if (pool) pool.set(change);
+		else pool = new WorkerPool({ workers: 1, workMs: 100, ...change });
+	};
 	const server: Server = createServer((req, res) => {
 		const url = new URL(req.url ?? "/", "http://origin");
+		if (url.pathname === "/__capacity") {
+			if (req.method === "PUT" || req.method === "POST") setCapacity(url.searchParams.has("off") ? null : capacityParams(url));
+			res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(pool?.state() ?? null));
+			return;
+		}
 		if (url.pathname === "/__stats") {
 			if (req.method === "DELETE") reset();
 			const stats = statsFor(url.searchParams.get("tag") ?? undefined);
@@ -81,7 +102,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 				if (!res.writableFinished) stats.aborted++;
 			}
 		});
-		void respond(req, res, url, options.delayMs ?? 0);
+		void respond(req, res, url, options.delayMs ?? 0, pool);
 	});
 	server.keepAliveTimeout = 60_000;
 	await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
@@ -90,6 +111,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		url: `http://127.0.0.1:${port}`,
 		stats: (tag) => ({ ...statsFor(tag) }),
 		reset,
+		setCapacity,
+		capacity: () => pool?.state() ?? null,
 		close: () =>
 			new Promise<void>((resolve) => {
 				server.closeAllConnections();
@@ -98,7 +121,17 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 	};
 }
 
-async function respond(req: IncomingMessage, res: ServerResponse, url: URL, delayMs: number): Promise<void> {
+/** The capacity settings present in the query. */
+function capacityParams(url: URL): Partial<Capacity> {
+	const change: Partial<Capacity> = {};
+	for (const key of ["workers", "workMs", "errorShare"] as const) {
+		const value = url.searchParams.get(key);
+		if (value !== null && Number.isFinite(Number(value))) change[key] = Number(value);
+	}
+	return change;
+}
+
+async function respond(req: IncomingMessage, res: ServerResponse, url: URL, delayMs: number, pool: WorkerPool | null): Promise<void> {
 	const param = (name: string, fallback: number): number => Number(url.searchParams.get(name) ?? fallback);
 	const body = await readBody(req);
 	if (url.pathname === "/hang") return;
@@ -128,6 +161,11 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, dela
 	}
 	if (url.pathname === "/bytes") {
 		res.writeHead(200, { "content-type": "application/octet-stream" }).end(Buffer.alloc(param("size", 1024), 120));
+		return;
+	}
+	if (pool) {
+		if (pool.shed()) res.writeHead(503, { "content-type": "text/plain", "retry-after": "1" }).end("overloaded");
+		else if (await pool.work(() => res.destroyed)) res.writeHead(200, { "content-type": "text/plain" }).end("done");
 		return;
 	}
 	await sleep(param("delay", delayMs));
