@@ -35,10 +35,16 @@ async function batch(stub: Stub, n: number, t: number, rtt: number, outcome: Out
 	return granted.length;
 }
 
-/** Ends the first probe: exchanges at the floor until a window of them has been measured (baseline = rtt). */
+/**
+ * Ends the first probe (min = 2): one exchange opens the window, then five that start inside it are measured
+ * (baseline = rtt), the last of them closing it. Returns when, with nothing left over for the next window.
+ */
 async function learnBaseline(stub: Stub, rtt = 100, settings = SETTINGS): Promise<number> {
 	let t = 0;
-	for (let i = 0; i < 4; i++, t += rtt) await batch(stub, settings.min, t, rtt, "ok", settings);
+	for (const n of [1, 2, 2, 1]) {
+		await batch(stub, n, t, rtt, "ok", settings);
+		t += rtt;
+	}
 	return t;
 }
 
@@ -53,15 +59,17 @@ describe("adaptive limit in the route's Durable Object", () => {
 		const t = await learnBaseline(stub);
 		expect((await stub.status()).adaptive).toMatchObject({ limit: 8, phase: "slow-start", baselineMs: 100 });
 
-		// All 8 permits busy, answers four times slower: ceil(8 x 0.75) = 6 queued > beta = 4, so one less.
+		// All 8 permits busy, answers four times slower. The window closes on its fifth answer: 5 answers in 400 ms
+		// at 400 ms each, so the origin held 5 (Little's law), ceil(5 x 0.75) = 4 of them waiting. Slow start ends
+		// and sheds that queue at once: 8 - 4 + 1.
 		expect(await batch(stub, 10, t, 400)).toBe(8);
-		expect((await stub.status()).adaptive).toMatchObject({ limit: 7, learned: 7, phase: "avoidance", recentMs: 400, queue: 6 });
+		expect((await stub.status()).adaptive).toMatchObject({ limit: 5, learned: 5, phase: "avoidance", recentMs: 400, queue: 4 });
 		await at(stub, t + 1_000);
 		const results = await Promise.all(
 			Array.from({ length: 8 }, (_, i) => stub.acquire({ leaseId: `x${i}`, limit: 40, maxHoldMs: HOLD, adaptive: SETTINGS })),
 		);
-		expect(results.filter((r) => r.ok)).toHaveLength(7);
-		expect(results.find((r) => !r.ok)).toMatchObject({ reason: "full", limit: 7 });
+		expect(results.filter((r) => r.ok)).toHaveLength(5);
+		expect(results.find((r) => !r.ok)).toMatchObject({ reason: "full", limit: 5 });
 	});
 
 	it("Should lower the limit by the backoff on dropped exchanges (overload, gateway, timeout, reset), not on a plain 5xx", async () => {
@@ -92,7 +100,7 @@ describe("adaptive limit in the route's Durable Object", () => {
 		const t = await learnBaseline(stub);
 		await batch(stub, 10, t, 400);
 		await evictDurableObject(stub);
-		expect((await stub.status(SETTINGS)).adaptive).toMatchObject({ limit: 7, phase: "avoidance", baselineMs: 100 });
+		expect((await stub.status(SETTINGS)).adaptive).toMatchObject({ limit: 5, phase: "avoidance", baselineMs: 100 });
 	});
 
 	it("Should log one line when the learned limit moves by more than a fifth", async () => {
@@ -100,11 +108,15 @@ describe("adaptive limit in the route's Durable Object", () => {
 		vi.spyOn(console, "log").mockImplementation((line: unknown) => lines.push(JSON.parse(String(line))));
 		const stub = fresh();
 		const t = await learnBaseline(stub);
-		await batch(stub, 10, t, 400); // 8 -> 7: an eighth, no line
-		expect(lines.filter((l) => l.event === "limit_adapted")).toEqual([]);
-		await batch(stub, 10, t + 1_000, 100, "timeout"); // 7 -> 6: a quarter below the 8 last logged
-		await batch(stub, 10, t + 2_000, 100, "timeout"); // 6 -> 5: a sixth below the 6 last logged, no line
-		expect(lines.filter((l) => l.event === "limit_adapted")).toEqual([expect.objectContaining({ from: 8, to: 6 })]);
+		const adapted = () => lines.filter((l) => l.event === "limit_adapted");
+		await batch(stub, 10, t, 400); // 8 -> 5 (as above): more than a fifth
+		expect(adapted()).toEqual([expect.objectContaining({ from: 8, to: 5 })]);
+		await batch(stub, 10, t + 2_000, 100, "timeout"); // 5 -> 4: a fifth exactly, no line
+		expect(adapted()).toHaveLength(1);
+		// 4 -> 3: two fifths below the 5 last logged (two batches: a window needs five samples, and 4 are admitted).
+		await batch(stub, 10, t + 4_000, 100, "timeout");
+		await batch(stub, 10, t + 4_200, 100, "timeout");
+		expect(adapted()).toEqual([expect.objectContaining({ from: 8, to: 5 }), expect.objectContaining({ from: 5, to: 3 })]);
 	});
 
 	it("Should learn nothing on a fixed route's object", async () => {

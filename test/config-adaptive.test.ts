@@ -62,7 +62,7 @@ describe("adaptive = { … }: invalid configs name the field, the value and what
 		[
 			"initial above max",
 			{ adaptive: { max: 50, initial: 80 } },
-			"LIMITS.routes[0].adaptive.initial: got 80, expected between adaptive.min = 1 and adaptive.max = 50",
+			"LIMITS.routes[0].adaptive.initial: got 80, expected between adaptive.min = 3 and adaptive.max = 50",
 		],
 		[
 			"beta not above alpha",

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { VegasLimit } from "../src/adaptive/vegas-limit.ts";
 import type { SimOptions, SimResult } from "./helpers/capacity-sim.ts";
 import { simulate } from "./helpers/capacity-sim.ts";
-import { fixed, settings, windowedVegas } from "./helpers/vegas.ts";
+import { fixed, settings, win, windowedVegas } from "./helpers/vegas.ts";
 
 const C = 10;
 const D = 100;
@@ -77,31 +77,32 @@ describe("VegasLimit: single windows", () => {
 		const v = new VegasLimit(settings({ min: 2, initial: 6 }));
 		expect(v.limit).toBe(2);
 		expect(v.phase).toBe("probe");
-		expect(v.onSample(0, 100, 2, false)).toBe(6);
+		expect(win(v, 0, 100, 2, false)).toBe(6);
 		expect(v.view.baselineMs).toBe(100);
 	});
 
 	it("Should measure the baseline again every probeIntervalMs, pinned to min for one window, then resume", () => {
 		const v = new VegasLimit(settings({ min: 1, initial: 20, probeIntervalMs: 10_000 }));
-		v.onSample(0, 100, 1, false);
-		expect(v.onSample(5_000, 130, 20, false)).toBe(19); // a queue of ceil(20 x 0.23) = 5 > beta: one less
-		expect(v.onSample(10_000, 100, 19, false)).toBe(1); // the probe pins it to min...
+		win(v, 0, 100, 1, false);
+		// A queue of ceil(20 x 0.23) = 5 ends slow start, and is shed at once: 20 - 5 + 1.
+		expect(win(v, 5_000, 130, 20, false)).toBe(16);
+		expect(win(v, 10_000, 100, 16, false)).toBe(1); // the probe pins it to min...
 		expect(v.learned).toBeGreaterThan(1);
-		expect(v.onSample(10_300, 150, 1, false)).toBe(v.learned); // ...and the slower origin is the new baseline
+		expect(win(v, 10_300, 150, 1, false)).toBe(v.learned); // ...and the slower origin is the new baseline
 		expect(v.view.baselineMs).toBe(150);
 	});
 
 	it("Should not grow a limit the traffic does not fill (app-limited)", () => {
 		const v = new VegasLimit(settings({ initial: 20 }));
-		v.onSample(0, 100, 1, false);
-		expect(v.onSample(300, 100, 9, false)).toBe(20);
-		expect(v.onSample(600, 100, 10, false)).toBeGreaterThan(20);
+		win(v, 0, 100, 1, false);
+		expect(win(v, 300, 100, 9, false)).toBe(20);
+		expect(win(v, 600, 100, 10, false)).toBeGreaterThan(20);
 	});
 
 	it("Should take a new lowest latency as the baseline and grow on it", () => {
 		const v = new VegasLimit(settings({ initial: 10 }));
-		v.onSample(0, 100, 1, false);
-		expect(v.onSample(300, 80, 10, false)).toBeGreaterThan(10);
+		win(v, 0, 100, 1, false);
+		expect(win(v, 300, 80, 10, false)).toBeGreaterThan(10);
 		expect(v.view.baselineMs).toBe(80);
 	});
 });

@@ -1,17 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { Limit } from "../src/adaptive/limit.ts";
+import type { WindowLimit, WindowSample } from "../src/adaptive/limit.ts";
 import { DROP_TOLERANCE, median, WindowedLimit } from "../src/adaptive/windowed-limit.ts";
 
 /** Records what the window hands on. */
-type Seen = { start: number; rtt: number; inflight: number; didDrop: boolean };
-
-function recorder(): Limit & { seen: Seen[] } {
-	const seen: Seen[] = [];
+function recorder(): WindowLimit & { seen: WindowSample[] } {
+	const seen: WindowSample[] = [];
 	return {
 		limit: 7,
 		seen,
-		onSample(start, rtt, inflight, didDrop) {
-			seen.push({ start, rtt, inflight, didDrop });
+		onWindow(window) {
+			seen.push(window);
 			return 7;
 		},
 	};
@@ -26,7 +24,8 @@ describe("WindowedLimit: one aggregate sample per window", () => {
 		w.onSample(30, 10, 3, false);
 		expect(delegate.seen).toEqual([]); // two samples that started inside, 30 ms: too short
 		w.onSample(100, 15, 4, false);
-		expect(delegate.seen).toEqual([{ start: 10, rtt: 10, inflight: 4, didDrop: false }]);
+		// 4 answers in 105 ms at a median of 10 ms: the origin held 4 / 105 x 10 = 0.38 on average (Little's law).
+		expect(delegate.seen).toEqual([{ start: 10, rtt: 10, inflight: 4, concurrency: (4 / 105) * 10, didDrop: false }]);
 	});
 
 	it("Should leave out the latency of exchanges that started before the window opened (they ran under an older limit)", () => {
@@ -46,7 +45,7 @@ describe("WindowedLimit: one aggregate sample per window", () => {
 		w.onSample(0, 1, 1, false);
 		w.onSample(-5_000, 5_010, 1, true); // a timeout that started long ago
 		w.onSample(2, 10, 1, false);
-		expect(delegate.seen).toEqual([{ start: 1, rtt: 10, inflight: 1, didDrop: true }]);
+		expect(delegate.seen).toEqual([{ start: 1, rtt: 10, inflight: 1, concurrency: (2 / 11) * 10, didDrop: true }]);
 	});
 
 	it("Should tolerate a stray drop in a large window", () => {

@@ -21,7 +21,8 @@ export interface AdaptiveSettings {
 
 /** Defaults of the optional settings; `initial` defaults to `min`. The README's config reference mirrors these. */
 export const ADAPTIVE_DEFAULTS = {
-	min: 1,
+	/** Envoy's adaptive concurrency filter's default floor (min_concurrency): a probe at 1 would take thrice as long. */
+	min: 3,
 	windowMs: 250,
 	probeIntervalMs: 60_000,
 	/** TCP Vegas as Linux ships it (net/ipv4/tcp_vegas.c): alpha 2, beta 4 packets queued. */

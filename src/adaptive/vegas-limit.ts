@@ -2,7 +2,7 @@
 // risen above its no-load baseline, and keep that queue small (Brakmo & Peterson, "TCP Vegas: End to End
 // Congestion Avoidance on a Global Internet", IEEE JSAC 13(8), 1995; as a request limit in Netflix
 // concurrency-limits' VegasLimit). Pure: the clock is the samples' own start times.
-import type { Limit } from "./limit.ts";
+import type { WindowLimit, WindowSample } from "./limit.ts";
 import type { AdaptiveSettings } from "./settings.ts";
 
 export type VegasPhase = "probe" | "slow-start" | "avoidance";
@@ -16,26 +16,29 @@ export interface VegasState {
 }
 
 /**
- * Each sample is one window's summary (see WindowedLimit). With `inflight` permits held and latency `rtt` against
- * the no-load `baseline`, `inflight × (1 − baseline / rtt)` of them are waiting rather than being served: Vegas's
- * "diff". An origin with C workers busy D ms each, holding L > C requests, answers in about D × L / C, and the
- * estimate is L − C: exactly its queue. The limit grows while that queue is under `alpha`, shrinks while it is over
- * `beta`, and holds between them, so the origin always has a little work waiting and never much.
+ * Decides once per window (see WindowedLimit). With N requests at the origin and latency `rtt` against the no-load
+ * `baseline`, `N × (1 − baseline / rtt)` of them are waiting rather than being served: Vegas's "diff". An origin with
+ * C workers busy D ms each, holding N > C requests, answers in about D × N / C, and the estimate is N − C: exactly
+ * its queue. The limit grows while that queue is under `alpha`, shrinks while it is over `beta`, and holds between
+ * them, so the origin always has a little work waiting and never much.
  *
  * Where this differs from Netflix's VegasLimit, and why:
+ * - N is the origin's own concurrency, from Little's law over the window (answers per ms × latency), not the
+ *   permits held: a permit is also held in the Worker, on the object's calls and while a body is delivered, and
+ *   counting those as queued would stop the limit short of the origin's capacity (by half on the local runtime).
  * - The baseline is measured, not guessed from the lowest latency seen under load: at the start and every
  *   `probeIntervalMs`, the limit is pinned to `min` for one window and that window's median latency becomes the
  *   baseline (Envoy's adaptive concurrency filter measures its minRTT the same way). A baseline taken under load
  *   would hide the queue for good; one that only ever falls could never follow an origin that got slower.
  * - It starts with Vegas's slow start (the paper's §3.3): the limit doubles every other window (the window
- *   between measures the doubled limit) until a queue appears.
+ *   between measures the doubled limit) until a queue appears, and then sheds that queue at once.
  * - A drop lowers the limit by `backoff` (multiplicative decrease as in AIMD), and always by at least what the
  *   worst latency would, so errors lower it faster than latency and the reaction stays monotone.
  * - A new lowest latency is taken as the baseline and acted on (as no queue) rather than skipped, again so that
  *   lower latency never means a lower limit.
  * Thresholds scale with log10 of the limit, as VegasLimit's do, so a queue of 3 is not noise at 1 000.
  */
-export class VegasLimit implements Limit {
+export class VegasLimit implements WindowLimit {
 	private readonly settings: AdaptiveSettings;
 	private estimate: number;
 	private current: VegasPhase = "probe";
@@ -83,7 +86,7 @@ export class VegasLimit implements Limit {
 		return { estimate: this.estimate, baselineMs: this.baselineMs, measuredAt: this.measuredAt };
 	}
 
-	onSample(startTime: number, rtt: number, inflight: number, didDrop: boolean): number {
+	onWindow({ start: startTime, rtt, inflight, concurrency, didDrop }: WindowSample): number {
 		const { min, max, backoff, probeIntervalMs } = this.settings;
 		const log = log10Root(this.estimate);
 		if (didDrop) {
@@ -98,7 +101,7 @@ export class VegasLimit implements Limit {
 			this.recentMs = rtt;
 			this.baselineMs = Math.min(this.baselineMs ?? rtt, rtt);
 			// Too few in flight to fill the limit: the latency says nothing about a larger one (app-limited).
-			if (!didDrop && inflight * 2 >= this.estimate) this.adjust(rtt, inflight, log);
+			if (!didDrop && inflight * 2 >= this.estimate) this.adjust(rtt, concurrency, log);
 		}
 		this.estimate = clamp(this.estimate, min, max);
 		if (this.current !== "probe" && this.measuredAt !== null && startTime - this.measuredAt >= probeIntervalMs) {
@@ -116,9 +119,9 @@ export class VegasLimit implements Limit {
 		this.current = this.resume;
 	}
 
-	private adjust(rtt: number, inflight: number, log: number): void {
+	private adjust(rtt: number, concurrency: number, log: number): void {
 		const { alpha, beta } = this.settings;
-		const queue = Math.ceil(inflight * (1 - (this.baselineMs ?? rtt) / rtt));
+		const queue = Math.ceil(concurrency * (1 - (this.baselineMs ?? rtt) / rtt));
 		this.queueEstimate = queue;
 		if (this.current === "slow-start") {
 			if (queue <= log) {
@@ -126,7 +129,11 @@ export class VegasLimit implements Limit {
 				this.justDoubled = !this.justDoubled;
 				return;
 			}
+			// Overshot: drop the queue at once, one above the rate actually served (Linux's tcp_vegas does the same
+			// on leaving slow start: cwnd = min(cwnd, target_cwnd + 1)), then go on one step at a time.
 			this.current = "avoidance";
+			this.estimate = Math.min(this.estimate, this.estimate - queue + 1);
+			return;
 		}
 		if (queue <= log) this.estimate += beta * log;
 		else if (queue < alpha * log) this.estimate += log;

@@ -85,7 +85,7 @@ export class AdaptiveGauge {
 		const last = this.lastLogged ?? learned;
 		if (Math.abs(learned - last) > LOG_CHANGE_FRACTION * last) {
 			this.lastLogged = learned;
-			logSampled("limit_adapted", this.name, { gauge: this.name, from: last, to: learned, phase: vegas.phase, ...vegas.view });
+			logSampled("limit_adapted", this.name, { gauge: this.name, from: last, to: learned, phase: vegas.phase, ...vegas.view }, now);
 		}
 	}
 

@@ -20,3 +20,8 @@ export function windowedVegas(extra: Partial<AdaptiveSettings> = {}): { limit: W
 export function fixed(limit: number): Limit {
 	return { limit, onSample: () => limit };
 }
+
+/** One window's summary fed straight to the algorithm; the origin's concurrency defaults to the permits held. */
+export function win(v: VegasLimit, start: number, rtt: number, inflight: number, didDrop: boolean, concurrency = inflight): number {
+	return v.onWindow({ start, rtt, inflight, concurrency, didDrop });
+}
