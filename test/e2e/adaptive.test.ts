@@ -11,6 +11,7 @@
 // then measures its own queueing as origin latency, so the adaptive limit cannot tell the two apart. With Retry-After
 // honoured, same machine: adaptive 92/s at p50 166 ms, origin concurrency 8.8; fixed 10: 42/s; fixed 100: 105/s at
 // p50 511 ms. bench/run.ts (scenario 5) measures both kinds of client side by side.
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { LocalGate } from "../../dev/gate.ts";
 import { startGate } from "../../dev/gate.ts";
@@ -27,8 +28,12 @@ const MAX_RETRY_AFTER_MS = 2_000;
 /** Steady state is judged over [CONVERGED_BY_MS, STEADY_UNTIL_MS) of the first phase. */
 const CONVERGED_BY_MS = 5_000;
 const STEADY_UNTIL_MS = 8_000;
-/** Share of the origin's concurrency samples in [0.8 C, 2 C] over the steady window. */
-const MIN_IN_RANGE = 0.9;
+/**
+ * The origin's concurrency is sampled every 20 ms and judged as its mean over buckets of this length: in a closed
+ * loop the instant count dips each time a batch of answers leaves, before the next requests arrive (20 ms samples
+ * were in [0.8 C, 2 C] 83 % of the time in a run whose bucket means all were).
+ */
+const BUCKET_MS = 500;
 const FOLLOW_DOWN_MS = 5_000;
 const RECOVER_MS = 10_000;
 const ERRORS_MS = 4_000;
@@ -45,6 +50,10 @@ interface TracePoint {
 	phase: string;
 	limit: number;
 	inFlight: number;
+	/** What the algorithm sees: the no-load latency, the last window's median, the queue it estimates. */
+	baselineMs: number | null;
+	recentMs: number | null;
+	queue: number | null;
 	/** The origin's own count: working and waiting inside it. */
 	origin: number;
 }
@@ -55,6 +64,10 @@ let gate: LocalGate;
 beforeAll(async () => {
 	origin = await startOrigin({ capacity: { workers: C, workMs: D } });
 	gate = await startGate({
+		// Durable Object storage on tmpfs: on this machine's disk every acquire and release waits for an fsync
+		// (~90 ms per admitted request under this load, bench/RESULTS.md), a cost of the local runtime and not of
+		// Cloudflare's storage, which the adaptive limit would rightly count as time a permit is held.
+		...(existsSync("/dev/shm") ? { stateDir: "/dev/shm" } : {}),
 		origin: origin.url,
 		limits: { routes: [{ name: "adaptive", path: "/*", adaptive: { max: 100 }, originTimeoutMs: REQUEST_TIMEOUT_MS }] },
 	});
@@ -92,9 +105,16 @@ it("adaptive limit: converges on C, follows it down and up, backs off from 503s 
 			if (retryAfter > 0) await sleep(retryAfter);
 		}
 	};
-	const limitNow = async (): Promise<{ limit: number; inFlight: number }> => {
+	const limitNow = async (): Promise<Omit<TracePoint, "t" | "phase" | "origin">> => {
 		const s = await gate.status("adaptive");
-		return { limit: s.limit.effective, inFlight: s.inFlight };
+		const a = (s.limit as { adaptive?: { baselineMs: number | null; recentMs: number | null; queue: number | null } }).adaptive;
+		return {
+			limit: s.limit.effective,
+			inFlight: s.inFlight,
+			baselineMs: a?.baselineMs ?? null,
+			recentMs: a?.recentMs ?? null,
+			queue: a?.queue ?? null,
+		};
 	};
 	const originTimer = setInterval(() => originSamples.push({ t: now(), n: origin.stats().inFlight }), 20);
 	const polls = (async () => {
@@ -150,8 +170,13 @@ it("adaptive limit: converges on C, follows it down and up, backs off from 503s 
 		await sleep(100);
 	}
 
-	const steadyOrigin = originSamples.filter((s) => s.t >= CONVERGED_BY_MS && s.t < STEADY_UNTIL_MS).map((s) => s.n);
-	const inRange = steadyOrigin.filter((n) => n >= 0.8 * C && n <= 2 * C).length / steadyOrigin.length;
+	const steadyOrigin = originSamples.filter((s) => s.t >= CONVERGED_BY_MS && s.t < STEADY_UNTIL_MS);
+	const inRange = steadyOrigin.filter((s) => s.n >= 0.8 * C && s.n <= 2 * C).length / steadyOrigin.length;
+	const buckets: number[] = [];
+	for (let from = CONVERGED_BY_MS; from < STEADY_UNTIL_MS; from += BUCKET_MS) {
+		const inBucket = steadyOrigin.filter((s) => s.t >= from && s.t < from + BUCKET_MS).map((s) => s.n);
+		buckets.push(inBucket.reduce((a, b) => a + b, 0) / Math.max(1, inBucket.length));
+	}
 	const steadyOk = done.filter((d) => d.status === 200 && d.t >= CONVERGED_BY_MS && d.t < STEADY_UNTIL_MS);
 	const p50 = percentile(
 		steadyOk.map((d) => d.ms),
@@ -164,16 +189,19 @@ it("adaptive limit: converges on C, follows it down and up, backs off from 503s 
 	console.log(
 		[
 			`adaptive e2e: ${done.length} requests ${JSON.stringify(statuses)}; steady [${CONVERGED_BY_MS / 1000}, ${STEADY_UNTIL_MS / 1000}) s: ` +
-				`origin concurrency in [${0.8 * C}, ${2 * C}] ${(100 * inRange).toFixed(0)} % of samples (median ${percentile(steadyOrigin, 50)}), ` +
+				`origin concurrency per ${BUCKET_MS} ms ${buckets.map((b) => b.toFixed(1)).join(", ")} (${(100 * inRange).toFixed(0)} % of 20 ms samples in [${0.8 * C}, ${2 * C}]), ` +
 				`admitted ${throughput.toFixed(0)}/s (C/D = ${(C * 1000) / D}), p50 ${p50.toFixed(0)} ms; ` +
 				`down to <= 10 after ${down} ms, back to >= 8 after ${up} ms; limit ${beforeErrors} before 503s, lowest ${Math.min(...duringErrors)} during, ` +
 				`>= 8 again ${recovered} ms after; in flight at the end ${inFlight}`,
-			"   t (s)  phase        limit  in flight  origin  admitted/s  p50 (ms)",
+			"   t (s)  phase        limit  in flight  origin  admitted/s  p50 (ms)  baseline / recent (ms)  queue",
 			...perSecond(trace, done),
 		].join("\n"),
 	);
 
-	expect(inRange).toBeGreaterThanOrEqual(MIN_IN_RANGE);
+	for (const mean of buckets) {
+		expect(mean).toBeGreaterThanOrEqual(0.8 * C);
+		expect(mean).toBeLessThanOrEqual(2 * C);
+	}
 	expect(p50).toBeLessThanOrEqual(2 * D);
 	expect(throughput).toBeGreaterThanOrEqual((0.85 * C * 1000) / D);
 	expect(down).not.toBeNull();
@@ -195,7 +223,8 @@ function perSecond(trace: readonly TracePoint[], done: readonly Done[]): string[
 		const ok = done.filter((d) => d.status === 200 && d.t > (s - 1) * 1000 && d.t <= s * 1000).map((d) => d.ms);
 		lines.push(
 			`${String(s).padStart(8)}  ${point.phase.padEnd(11)}  ${String(point.limit).padStart(5)}  ${String(point.inFlight).padStart(9)}  ` +
-				`${String(point.origin).padStart(6)}  ${String(ok.length).padStart(10)}  ${String(Math.round(percentile(ok, 50))).padStart(8)}`,
+				`${String(point.origin).padStart(6)}  ${String(ok.length).padStart(10)}  ${String(Math.round(percentile(ok, 50))).padStart(8)}  ` +
+				`${`${Math.round(point.baselineMs ?? 0)} / ${Math.round(point.recentMs ?? 0)}`.padStart(22)}  ${String(point.queue ?? "-").padStart(5)}`,
 		);
 	}
 	return lines;
