@@ -201,6 +201,10 @@ How to read it:
 - In a flood, a permit is held from the grant to the release; under this load the Worker's own queueing
   adds to the origin's 200 ms ("permits held"), and utilisation is origin work over hold time. The
   origin's peak never passes the limit.
+- Scenario 5 (issue 11) puts an adaptive limit beside a fixed limit of C and one of 10 C on an origin with C
+  workers (dev/capacity.ts), with clients that retry a 429 at once and clients that honour Retry-After. A fixed
+  limit of C keeps fewer than C requests at the origin (a permit is held longer than the origin works); 10 C keeps
+  the origin's queue long; the adaptive limit learns where the origin's latency starts to rise. State on tmpfs.
 
 ${table}
 ${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n` : ""}`;
