@@ -34,7 +34,7 @@ describe("admin surface", () => {
 		expect(body.routes).toEqual([
 			{
 				name: g.routeNames()[0],
-				limit: { configured: 3, effective: 3, override: null },
+				limit: { configured: 3, effective: 3, override: null, adaptive: null },
 				inFlight: 1,
 				queued: 0,
 				counters: { admitted: 1, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 },

@@ -94,7 +94,7 @@ it("adaptive limit: converges on C, follows it down and up, backs off from 503s 
 
 	const limitNow = async (): Promise<Omit<TracePoint, "t" | "phase" | "origin">> => {
 		const s = await gate.status("adaptive");
-		const a = (s.limit as { adaptive?: { baselineMs: number | null; recentMs: number | null; queue: number | null } }).adaptive;
+		const a = s.limit.adaptive;
 		return {
 			limit: s.limit.effective,
 			inFlight: s.inFlight,
