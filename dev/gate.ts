@@ -22,7 +22,20 @@ export interface LocalGate {
 
 export interface RouteStatus {
 	name: string;
-	limit: { configured: number; effective: number; override: number | null };
+	limit: {
+		configured: number;
+		effective: number;
+		override: number | null;
+		/** On an adaptive route: what it learned and sees (src/gauge/adaptive-gauge.ts, AdaptiveStatus). */
+		adaptive: {
+			limit: number;
+			learned: number;
+			phase: string;
+			baselineMs: number | null;
+			recentMs: number | null;
+			queue: number | null;
+		} | null;
+	};
 	inFlight: number;
 	counters: Record<string, number>;
 	/** When the route's Durable Object started counting (epoch ms): a restart moves it on. */

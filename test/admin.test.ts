@@ -34,7 +34,7 @@ describe("admin surface", () => {
 		expect(body.routes).toEqual([
 			{
 				name: g.routeNames()[0],
-				limit: { configured: 3, effective: 3, override: null },
+				limit: { configured: 3, effective: 3, override: null, adaptive: null },
 				layout: { shares: [3], layouts: [{ total: 3, shards: 1 }] },
 				inFlight: 1,
 				queued: 0,

@@ -25,7 +25,10 @@ admin.get("/metrics", async function metrics(c) {
 	return c.body(text, 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
 });
 
-/** Sets (PUT `{"limit": n}`) or clears (DELETE) a route's runtime limit, kept in its Durable Object. */
+/**
+ * Sets (PUT `{"limit": n}`) or clears (DELETE) a route's runtime limit, kept in its Durable Object. On an adaptive
+ * route it pins the limit (the algorithm goes on learning meanwhile); clearing it hands the limit back.
+ */
 admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 	const { routes, fallback } = c.var.config;
 	const route = allRoutes(routes, fallback).find((r) => r.name === c.req.param("name"));
@@ -52,8 +55,16 @@ admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 			c.env.GAUGE.getByName(`${shard.record}#${index}`).refreshLayout({ ...shard, index }),
 		),
 	);
-	const effective = state.shares.length > 0 ? totalOf(state.shares) : (limit ?? route.limit);
-	log("limit_changed", { route: route.name, configured: route.limit, override: limit, effective });
+	// Cleared on an adaptive route, the learned limit is back in force.
+	const learned = route.adaptive && limit === null ? (await c.env.GAUGE.getByName(shard.record).status(route.adaptive)).adaptive : null;
+	const effective = learned?.limit ?? (state.shares.length > 0 ? totalOf(state.shares) : (limit ?? route.limit));
+	log("limit_changed", {
+		route: route.name,
+		configured: route.limit,
+		override: limit,
+		effective,
+		...(route.adaptive ? { adaptive: true } : {}),
+	});
 	return c.json({ route: route.name, limit: { configured: route.limit, effective, override: limit } });
 });
 

@@ -3,15 +3,25 @@ import type { Route } from "../config/parse.ts";
 import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
 import { routeGauges } from "../gate/partition.ts";
+import type { AdaptiveStatus } from "../gauge/adaptive-gauge.ts";
 import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
 import { totalOf } from "../gauge/layout.ts";
 import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
 
-export interface RouteReport extends Omit<GaugeStatus, "limitOverride"> {
+export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adaptive"> {
 	readonly name: string;
-	readonly limit: { readonly configured: number; readonly effective: number; readonly override: number | null };
+	/**
+	 * `configured`: the fixed limit, or an adaptive route's ceiling; `effective`: the one in force (the override, else
+	 * the learned one, else the configured one); `adaptive`: the learned limit and what the algorithm sees.
+	 */
+	readonly limit: {
+		readonly configured: number;
+		readonly effective: number;
+		readonly override: number | null;
+		readonly adaptive: AdaptiveStatus | null;
+	};
 	/** Hold-time percentiles in ms, as the upper bound of the histogram bucket they fall in (null: none yet or above the top bucket). */
 	readonly holdMs: { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
 	/** This isolate's view of the gauge failing. */
@@ -27,17 +37,19 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 		routes.map(async (route) => {
 			const specs = routeGauges(route);
 			const record = specs[0]?.shard?.record ?? `route:${route.name}`;
-			const first = await ns.getByName(record).status();
+			const first = await ns.getByName(record).status(specs[0]?.adaptive);
 			// Shards of every layout still in use count: during a reshard, a removed shard may still hold leases.
 			const width = Math.max(specs.length, first.layout?.shares.length ?? 0, ...(first.layout?.layouts.map((l) => l.shards) ?? []));
 			const others = await Promise.all(Array.from({ length: width - 1 }, (_, i) => ns.getByName(`${record}#${i + 1}`).status()));
-			const { limitOverride, ...status } = mergeShards([first, ...others]);
+			const { limitOverride, adaptive, ...status } = mergeShards([first, ...others]);
 			const shares = first.layout?.shares ?? [];
-			const effective = shares.length > 0 ? totalOf(shares) : (limitOverride ?? route.limit);
+			// An adaptive route (one shard) admits up to its learned limit unless a runtime limit pins it.
+			const learned = limitOverride === null ? (adaptive?.limit ?? null) : null;
+			const effective = learned ?? (shares.length > 0 ? totalOf(shares) : (limitOverride ?? route.limit));
 			return {
 				name: route.name,
 				...status,
-				limit: { configured: route.limit, effective, override: limitOverride },
+				limit: { configured: route.limit, effective, override: limitOverride, adaptive },
 				holdMs: { p50: percentile(status.holds, 0.5), p90: percentile(status.holds, 0.9), p99: percentile(status.holds, 0.99) },
 				isolate: { ...isolateCounters(route.name) },
 			};
@@ -74,6 +86,8 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			count: sum((s) => s.holds.count),
 		},
 		busiestKeys: rankHolders(keys, BUSIEST_HOLDERS),
+		// Adaptive routes have one shard (the config checks it).
+		adaptive: shards.length === 1 ? (shards[0]?.adaptive ?? null) : null,
 	};
 }
 

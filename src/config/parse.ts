@@ -1,6 +1,8 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { PathOptions } from "../proxy/canonical-path.ts";
 import { canonicalPath } from "../proxy/canonical-path.ts";
+import { resolveLimit } from "./adaptive.ts";
 import type { Issue } from "./check.ts";
 import { validate } from "./check.ts";
 import type { DefaultRouteInput as DefaultRouteData } from "./schema.ts";
@@ -32,7 +34,10 @@ export type WebSocketMode = "hold" | "handshake" | "refuse";
 export interface Route {
 	/** Names the route's Durable Object; unique across the config. */
 	readonly name: string;
+	/** Permits; on an adaptive route, its ceiling (adaptive.max). */
 	readonly limit: number;
+	/** Learn the limit within [min, max] from the origin's latency and errors; null: `limit` is fixed. */
+	readonly adaptive: AdaptiveSettings | null;
 	readonly originTimeoutMs: number;
 	readonly maxHoldMs: number;
 	readonly failMode: FailMode;
@@ -113,12 +118,15 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 			return;
 		}
 		const timing = resolveTiming(rule.value, at, errors);
+		const limits = resolveLimit(rule.value, at, errors, "expected an integer >= 1");
 		const canonical = checkCanonicalPattern(rule.value.path, paths, at, errors);
-		if (!timing || !checkShards(rule.value.shards, rule.value.limit, at, errors) || !canonical) return;
-		const { name, limit, path, host, methods, ignoreCase = DEFAULTS.ignoreCase, headFollowsGet = DEFAULTS.headFollowsGet } = rule.value;
+		if (!timing || !limits || limits.limit === "unlimited" || !checkShards(rule.value.shards, limits.limit, at, errors) || !canonical)
+			return;
+		const { name, path, host, methods, ignoreCase = DEFAULTS.ignoreCase, headFollowsGet = DEFAULTS.headFollowsGet } = rule.value;
 		routes.push({
 			name,
-			limit,
+			limit: limits.limit,
+			adaptive: limits.adaptive,
 			...timing,
 			...resolveShaping(rule.value),
 			pattern: new Pattern({ pathname: path, hostname: host ?? "*" }, { ignoreCase }),
@@ -138,9 +146,12 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 		return null;
 	}
 	const timing = resolveTiming(parsed.value, "LIMITS.default", errors);
-	const { limit } = parsed.value;
-	if (limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limit, "LIMITS.default", errors)) return null;
-	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
+	const limits = resolveLimit(parsed.value, "LIMITS.default", errors, 'expected an integer >= 1 or "unlimited"');
+	if (!limits || limits.limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limits.limit, "LIMITS.default", errors)) {
+		return null;
+	}
+	const { limit, adaptive } = limits;
+	return { name: DEFAULT_ROUTE_NAME, limit, adaptive, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
 }
 
 type Shaping = Pick<Route, "failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "websocket" | "cutGraceMs">;

@@ -8,6 +8,7 @@ import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
 import { holdUntilClosed } from "../proxy/websocket.ts";
 import { setRateLimitHeaders } from "../responses/ratelimit-headers.ts";
 import { clientClosedRequest, upgradeRefused } from "../responses/refusal.ts";
+import { sampling } from "./exchange-sample.ts";
 import { takePermits } from "./take-permits.ts";
 import type { GateEnv } from "./types.ts";
 
@@ -51,11 +52,13 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 		throw error;
 	}
 	const failure = c.error ? "worker-error" : c.var.upstreamFailure;
-	if (failure) await permits.release(failure);
+	// On an adaptive route, the release carries how the exchange with the origin went.
+	const releasing = route.adaptive ? sampling(permits, c.var.exchange) : permits;
+	if (failure) await releasing.release(failure);
 	else if (c.res.webSocket && route.websocket === "hold" && permits.size > 0) c.res = holdUntilClosed(c.res, permits, route.maxHoldMs);
-	else if (!c.res.body) await permits.release("no-body");
+	else if (!c.res.body) await releasing.release("no-body");
 	else {
-		const held = holdUntilDelivered(c.res.body, permits, deadline, deliveredLength(c.res.headers));
+		const held = holdUntilDelivered(c.res.body, releasing, deadline, deliveredLength(c.res.headers));
 		c.executionCtx.waitUntil(held.done);
 		c.res = new Response(held.body, c.res);
 	}

@@ -62,6 +62,7 @@ function buildRouteGauges(route: Route): GaugeSpec[] {
 		dryRun: route.dryRun,
 		shard: { index, record, layout },
 		cutGraceMs: route.cutGraceMs,
+		...(route.adaptive ? { adaptive: route.adaptive } : {}),
 	}));
 }
 

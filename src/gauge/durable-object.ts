@@ -1,6 +1,10 @@
 // The Durable Object that holds one route's (or one key's) permits: the single authority for its count, worldwide.
 import { DurableObject } from "cloudflare:workers";
+import type { ExchangeSample } from "../adaptive/sample.ts";
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import { log } from "../log.ts";
+import type { AdaptiveStatus } from "./adaptive-gauge.ts";
+import { AdaptiveGauge } from "./adaptive-gauge.ts";
 import type { Layout, LayoutCopy, LayoutState } from "./layout.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
@@ -27,6 +31,8 @@ export interface GaugeStatus {
 	readonly holds: HoldHistogram;
 	/** Keys (by object name) holding the most of this route's permits. */
 	readonly busiestKeys: { holder: string; inFlight: number }[];
+	/** On an adaptive route: the learned limit and what the algorithm sees; null on a fixed one. */
+	readonly adaptive: AdaptiveStatus | null;
 }
 
 export class Gauge extends DurableObject {
@@ -41,11 +47,14 @@ export class Gauge extends DurableObject {
 	private alarmAt: number | null = null;
 	/** On a route's shard: the shares it may grant (the layout record on shard 0, a copy elsewhere). */
 	private readonly shares: ShardShares;
+	/** The adaptive limit (src/adaptive/), when the route has one. */
+	private readonly adaptive: AdaptiveGauge;
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
 		this.table = new LeaseTable(this.createStore(ctx));
 		this.shares = new ShardShares(ctx.storage.sql, (record, seen) => env.GAUGE.getByName(record).layoutFor(seen));
+		this.adaptive = new AdaptiveGauge(ctx.storage.sql, ctx.id.name ?? ctx.id.toString());
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
 		});
@@ -62,6 +71,7 @@ export class Gauge extends DurableObject {
 	 * sure it knows its share (see layout.ts).
 	 */
 	acquire(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
+		this.adaptive.configure(req.adaptive);
 		const ready = req.shard ? this.shares.prepare(req.shard, this.clock()) : null;
 		return ready ? ready.then(() => this.admit(req)) : this.admit(req);
 	}
@@ -69,14 +79,17 @@ export class Gauge extends DurableObject {
 	/**
 	 * Gives a permit back (idempotent), withdraws a waiter with this id, and hands freed permits to waiters.
 	 * With `graceMs`, the permit stays counted that much longer (a cut exchange, see cutRelease); the reaper
-	 * then ends it and admits waiters. Returns true when this call gave back a held permit.
+	 * then ends it and admits waiters. Returns true when this call gave back a held permit. On an adaptive route
+	 * the release carries how the exchange with the origin went (`sample`), and the limit learns from it.
 	 */
-	release(leaseId: string, tombstoneMs: number, graceMs = 0): boolean {
+	release(leaseId: string, tombstoneMs: number, graceMs = 0, sample?: ExchangeSample): boolean {
 		const now = this.clock();
+		const inFlight = sample ? this.table.inFlight(now) : 0;
 		// A waiter with this id belongs to a caller that gave up or whose acquire call failed: it must not be granted.
 		const waiter = this.queue.remove(leaseId);
 		waiter?.resolve(this.refuse(waiter.req, "cancelled", now));
 		const freed = this.table.release(leaseId, now, tombstoneMs, graceMs);
+		if (freed && sample) this.adaptive.record(sample, inFlight, now);
 		if (!freed) this.scheduleReap(now + tombstoneMs);
 		else if (graceMs > 0) this.scheduleReap(now + graceMs);
 		this.drain(now);
@@ -120,7 +133,8 @@ export class Gauge extends DurableObject {
 		this.drain(this.clock());
 	}
 
-	status(): GaugeStatus {
+	status(adaptive?: AdaptiveSettings): GaugeStatus {
+		if (adaptive) this.adaptive.configure(adaptive);
 		const layout = this.shares.state();
 		return {
 			inFlight: this.table.inFlight(this.clock()),
@@ -132,6 +146,7 @@ export class Gauge extends DurableObject {
 			holdEwmaMs: this.table.holdEwmaMs,
 			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
 			busiestKeys: this.table.busiestHolders(BUSIEST_HOLDERS),
+			adaptive: this.adaptive.status(),
 		};
 	}
 
@@ -165,14 +180,23 @@ export class Gauge extends DurableObject {
 		});
 	}
 
-	/** The limit in force for a request: a route shard's share from the layout record, or a key's own limit. */
+	/**
+	 * The limit in force for a request: a route shard's share from the layout record, or a key's own limit. An
+	 * adaptive route (always one shard) admits up to its learned limit, unless a runtime limit pins it.
+	 */
 	private limitFor(req: AcquireRequest, now: number): number {
-		return req.shard ? this.shares.share(req.shard, now) : req.limit;
+		return this.learnedLimit(req) ?? (req.shard ? this.shares.share(req.shard, now) : req.limit);
 	}
 
 	/** The quota a request's answer advertises: the route's total in force, or the key's limit. */
 	private quotaFor(req: AcquireRequest): number {
-		return req.shard ? this.shares.total(req.shard) : req.limit;
+		return this.learnedLimit(req) ?? (req.shard ? this.shares.total(req.shard) : req.limit);
+	}
+
+	/** The adaptive limit in force: null on a fixed route, or while a runtime limit (PUT …/limit) pins it. */
+	private learnedLimit(req: AcquireRequest): number | null {
+		if (!req.adaptive) return null;
+		return (this.shares.state()?.override ?? null) === null ? this.adaptive.limit : null;
 	}
 
 	private grant(req: AcquireRequest, now: number): AcquireResult {

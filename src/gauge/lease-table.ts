@@ -1,4 +1,5 @@
 // The permit gauge's rules, free of I/O and of the clock: every call is handed `now`.
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import type { ShardRoute } from "./shard-shares.ts";
 
@@ -21,6 +22,8 @@ export interface AcquireRequest {
 	readonly tentative?: boolean;
 	/** On a route's shard: the object grants against the route's layout record, not against `limit`. */
 	readonly shard?: ShardRoute;
+	/** On an adaptive route: the object learns the limit within these bounds, and `limit` is only its ceiling. */
+	readonly adaptive?: AdaptiveSettings;
 }
 
 /** Why a permit was not granted. */

@@ -1,4 +1,6 @@
 // The Worker's side of the gauge: ask a Durable Object for a permit, and give it back exactly once.
+import type { ExchangeSample } from "../adaptive/sample.ts";
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
 import type { Decision } from "./full-hints.ts";
@@ -50,6 +52,8 @@ export interface GaugeSpec {
 	readonly shard?: ShardRoute;
 	/** How long a cut exchange's permit stays counted after the cut (0: given back at once). */
 	readonly cutGraceMs: number;
+	/** On an adaptive route's gauge: the object learns its limit, and each release carries a sample. */
+	readonly adaptive?: AdaptiveSettings;
 }
 
 export type PermitResult =
@@ -112,6 +116,7 @@ export async function acquirePermit(
 		...(spec.holder ? { holder: spec.holder } : {}),
 		...(spec.shard ? { shard: spec.shard } : {}),
 		...(tentative ? { tentative: true } : {}),
+		...(spec.adaptive ? { adaptive: spec.adaptive } : {}),
 	};
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
 	if (spec.queue && !tentative) clientGone.addEventListener("abort", onGone, { once: true });
@@ -218,11 +223,13 @@ export class Permit implements Renewable {
 		}
 	}
 
-	release(reason: ReleaseReason): Promise<void> {
+	/** `sample` (how the exchange with the origin went) reaches only an adaptive route's object. */
+	release(reason: ReleaseReason, sample?: ExchangeSample | null): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
 		const graceMs = CUTS.has(reason) ? this.spec.cutGraceMs : 0;
-		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs, graceMs).then(
+		const learn = this.spec.adaptive && sample ? sample : undefined;
+		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs, graceMs, learn).then(
 			// Once the object has it back, the permit is free for this isolate's next request (not yet, with a grace).
 			() => (graceMs === 0 ? fullHints.freed(this.spec.objectName, Date.now()) : undefined),
 			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
@@ -255,10 +262,10 @@ export class PermitGroup implements Renewable {
 		return outcomes.includes("lost") ? "lost" : outcomes.includes("unavailable") ? "unavailable" : "renewed";
 	}
 
-	release(reason: ReleaseReason): Promise<void> {
+	release(reason: ReleaseReason, sample?: ExchangeSample | null): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		this.released = Promise.all(this.permits.map((p) => p.release(reason))).then(() => undefined);
+		this.released = Promise.all(this.permits.map((p) => p.release(reason, sample))).then(() => undefined);
 		return this.released;
 	}
 }

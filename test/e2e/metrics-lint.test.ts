@@ -25,6 +25,7 @@ beforeAll(async () => {
 			routes: [
 				{ name: "plain", path: "/plain/*", limit: 2 },
 				{ name: "keyed", path: "/keyed/*", limit: 4, perKey: { limit: 1, by: "header:x-user" }, queue: { size: 2, maxWaitMs: 200 } },
+				{ name: "learned", path: "/learned/*", adaptive: { min: 2, max: 20 } },
 			],
 			default: { limit: 10 },
 		},
@@ -47,6 +48,7 @@ it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with 
 		get("/keyed/work?delay=150", { "x-user": "a" }),
 		get("/keyed/work?delay=150", { "x-user": "a" }),
 		get("/other?delay=0"),
+		get("/learned/work?delay=10"),
 	]);
 	expect(statuses).toContain(429);
 
@@ -55,6 +57,8 @@ it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with 
 		timeoutMs: 10_000,
 	});
 	expect(text).toMatch(/^pressuregauge_admitted_total\{route="plain"\} [1-9]/m);
+	expect(text).toMatch(/^pressuregauge_adaptive_limit\{route="learned",kind="ceiling"\} 20$/m);
+	expect(text).toMatch(/^pressuregauge_adaptive_samples_total\{route="learned",outcome="ok"\} 1$/m);
 	const lint = spawnSync(PROMTOOL, ["check", "metrics"], { input: text, encoding: "utf8", timeout: 10_000 });
 	expect(lint.error).toBeUndefined();
 	expect({ status: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() }).toEqual({ status: 0, output: "" });
