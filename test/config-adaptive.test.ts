@@ -1,20 +1,7 @@
 // The `adaptive` route setting: defaults, and every contradiction named with its field, value and expectation.
 import { describe, expect, it } from "vitest";
-import type { ConfigVars, GateConfig } from "../src/config/parse.ts";
-import { parseConfig } from "../src/config/parse.ts";
 import { DEFAULTS } from "../src/config/schema.ts";
-
-function valid(vars: ConfigVars): GateConfig {
-	const result = parseConfig(vars);
-	if (!result.ok) throw new Error(`expected a valid config, got:\n${result.errors.join("\n")}`);
-	return result.config;
-}
-
-function errorsOf(vars: ConfigVars): string[] {
-	const result = parseConfig(vars);
-	if (result.ok) throw new Error("expected the config to be rejected");
-	return result.errors;
-}
+import { errorsOf, valid } from "./helpers/config.ts";
 
 const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", adaptive: { max: 50 }, ...extra });
 
