@@ -101,3 +101,13 @@ describe("adaptive = { … }: invalid configs name the field, the value and what
 		]);
 	});
 });
+
+describe("adaptive routes and WebSockets", () => {
+	it('count a WebSocket\'s handshake only by default, and refuse websocket = "hold"', () => {
+		expect(valid({ LIMITS: { routes: [route()] } }).routes[0]?.websocket).toBe("handshake");
+		expect(valid({ LIMITS: { routes: [route({ websocket: "refuse" })] } }).routes[0]?.websocket).toBe("refuse");
+		expect(errorsOf({ LIMITS: { routes: [route({ websocket: "hold" })] } })).toEqual([
+			'LIMITS.routes[0].websocket: got "hold", expected "handshake" or "refuse" with adaptive (a held socket would keep a learned permit for its whole life and teach the limit nothing)',
+		]);
+	});
+});

@@ -9,6 +9,7 @@ export const MIN_WINDOWS_PER_PROBE = 10;
 interface LimitInput {
 	readonly limit?: number | "unlimited" | undefined;
 	readonly shards?: number | undefined;
+	readonly websocket?: string | undefined;
 	readonly adaptive?:
 		| {
 				readonly min?: number | undefined;
@@ -77,6 +78,13 @@ export function resolveLimit(
 	if (rule.shards !== undefined && rule.shards !== 1) {
 		errors.push(
 			`${at}.shards: got ${rule.shards}, expected 1 with adaptive (the limit is learned from all of the route's traffic in one Durable Object)`,
+		);
+	}
+	// An open socket would hold one of the learned permits for its whole life and send no sample: a few sockets
+	// would pin the limit at its floor and refuse every request. So adaptive routes count the handshake only.
+	if (rule.websocket === "hold") {
+		errors.push(
+			`${at}.websocket: got "hold", expected "handshake" or "refuse" with adaptive (a held socket would keep a learned permit for its whole life and teach the limit nothing)`,
 		);
 	}
 	return errors.length > before ? null : { limit: settings.max, adaptive: settings };

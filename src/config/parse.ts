@@ -166,7 +166,8 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		dryRun: rule.dryRun ?? DEFAULTS.dryRun,
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
 		shards: rule.shards ?? 1,
-		websocket: rule.websocket ?? DEFAULTS.websocket,
+		// Adaptive routes count a WebSocket's handshake only (src/config/adaptive.ts says why).
+		websocket: rule.websocket ?? (rule.adaptive ? "handshake" : DEFAULTS.websocket),
 		cutGraceMs: rule.cutRelease === undefined ? DEFAULTS.cutGraceMs : rule.cutRelease === "immediate" ? 0 : rule.cutRelease.graceMs,
 	};
 }

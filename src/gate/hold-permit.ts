@@ -55,8 +55,13 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 	// On an adaptive route, the release carries how the exchange with the origin went.
 	const releasing = route.adaptive ? sampling(permits, c.var.exchange) : permits;
 	if (failure) await releasing.release(failure);
-	else if (c.res.webSocket && route.websocket === "hold" && permits.size > 0) c.res = holdUntilClosed(c.res, permits, route.maxHoldMs);
-	else if (!c.res.body) await releasing.release("no-body");
+	else if (c.res.webSocket && route.websocket === "hold" && permits.size > 0) {
+		// Hono's c.res setter copies the old response's headers onto the new one; clear it first, or the origin's
+		// Sec-WebSocket-Accept and -Extensions (which the relay's own 101 leaves out) would come back.
+		const upgraded = c.res;
+		c.res = undefined;
+		c.res = holdUntilClosed(upgraded, permits, route.maxHoldMs);
+	} else if (!c.res.body) await releasing.release("no-body");
 	else {
 		const held = holdUntilDelivered(c.res.body, releasing, deadline, deliveredLength(c.res.headers));
 		c.executionCtx.waitUntil(held.done);

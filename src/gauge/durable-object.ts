@@ -100,7 +100,11 @@ export class Gauge extends DurableObject {
 	 * Extends a live lease by `maxHoldMs` from now; false when it was released or has expired (never revived).
 	 * The reaper alarm needs no change: it is due no later than the lease's old expiry and re-arms from there.
 	 */
-	renew(leaseId: string, maxHoldMs: number): boolean {
+	async renew(leaseId: string, maxHoldMs: number, shard: ShardRoute | null = null): Promise<boolean> {
+		// A renewed lease (a held WebSocket) keeps its layout in use: the record must not retire the layout, and
+		// raise other shards' shares, while the lease still counts here (see layout.ts). A shard that cannot reach
+		// shard 0 fails the renewal, and the socket retries or closes.
+		if (shard) await this.shares.prepare(shard, this.clock());
 		return this.table.renew(leaseId, this.clock(), maxHoldMs);
 	}
 
@@ -185,12 +189,21 @@ export class Gauge extends DurableObject {
 	 * adaptive route (always one shard) admits up to its learned limit, unless a runtime limit pins it.
 	 */
 	private limitFor(req: AcquireRequest, now: number): number {
-		return this.learnedLimit(req) ?? (req.shard ? this.shares.share(req.shard, now) : req.limit);
+		return this.withinLearned(req, req.shard ? this.shares.share(req.shard, now) : req.limit);
 	}
 
-	/** The quota a request's answer advertises: the route's total in force, or the key's limit. */
+	/** The quota a request's answer advertises: the route's total in force (learned, on an adaptive route), or the key's limit. */
 	private quotaFor(req: AcquireRequest): number {
-		return this.learnedLimit(req) ?? (req.shard ? this.shares.total(req.shard) : req.limit);
+		return this.withinLearned(req, req.shard ? this.shares.total(req.shard) : req.limit);
+	}
+
+	/**
+	 * On an adaptive route, the learned limit, never above what the layout record has in force: during a rollout
+	 * from a fixed config, the old config's smaller limit still holds (the record takes the smaller of the two).
+	 */
+	private withinLearned(req: AcquireRequest, inForce: number): number {
+		const learned = this.learnedLimit(req);
+		return learned === null ? inForce : Math.min(learned, inForce);
 	}
 
 	/** The adaptive limit in force: null on a fixed route, or while a runtime limit (PUT …/limit) pins it. */

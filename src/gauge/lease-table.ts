@@ -154,8 +154,8 @@ export class LeaseTable {
 
 	/** Counts (unless tentative: another shard answers for the request) and describes a refusal. */
 	refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
-		if (req.tentative) {
-			// The request's last try counts it.
+		if (req.tentative || reason === "cancelled") {
+			// The request's last try counts it; a caller that gave up was not refused.
 		} else if (req.dryRun) {
 			this.counters.dryRunRefused++;
 		} else {

@@ -20,6 +20,11 @@ export type ReleaseReason =
 	| "refused-elsewhere"
 	/** A held WebSocket closed, from the client's side or the origin's. */
 	| "client-closed"
+	/**
+	 * A held WebSocket's client vanished (no close frame, an error, a failed send). Not a cut exchange: the gate
+	 * closes the origin's socket itself, so the origin is not left working and no cutRelease grace applies.
+	 */
+	| "client-dropped"
 	| "origin-closed"
 	/** A held WebSocket's lease could not be renewed (released, expired, or its object unreachable too long). */
 	| "lease-lost"
@@ -214,7 +219,7 @@ export class Permit implements Renewable {
 		if (this.released) return "lost";
 		const askedAt = Date.now();
 		try {
-			if (!(await this.stub.renew(this.leaseId, this.spec.maxHoldMs))) return "lost";
+			if (!(await this.stub.renew(this.leaseId, this.spec.maxHoldMs, this.spec.shard ?? null))) return "lost";
 			this.leaseFrom = askedAt;
 			return "renewed";
 		} catch (error) {
