@@ -241,3 +241,12 @@ describe("matchRoute", () => {
 		expect(matchRoute(valid({ LIMITS: { routes: [route()] } }), "GET", "https://gate.test/elsewhere")).toBeNull();
 	});
 });
+
+describe("[vars.LIMITS.default] without a limit", () => {
+	it("leaves unmatched requests unlimited, as no table does, and still checks its other settings", () => {
+		expect(valid({ LIMITS: { default: { failMode: "open" } } }).fallback).toBeNull();
+		expect(errorsOf({ LIMITS: { default: { failMode: "maybe" } } })).toEqual([
+			'LIMITS.default.failMode: got "maybe", expected "closed" or "open"',
+		]);
+	});
+});

@@ -35,7 +35,9 @@ admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 	if (!route) return c.json({ error: `no route named "${c.req.param("name")}"` }, 404);
 	let limit: number | null = null;
 	if (c.req.method === "PUT") {
-		const body: unknown = await c.req.json().catch(() => undefined);
+		const NOT_JSON = Symbol("not JSON");
+		const body: unknown = await c.req.json().catch(() => NOT_JSON);
+		if (body === NOT_JSON) return c.json({ error: 'body: not JSON, expected {"limit": 20}' }, 400);
 		const value = (body as { limit?: unknown } | undefined)?.limit;
 		if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
 			return c.json({ error: `limit: got ${JSON.stringify(value) ?? "nothing"}, expected an integer >= 1 (body: {"limit": 20})` }, 400);

@@ -140,7 +140,10 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 }
 
 function parseDefault(raw: unknown, errors: string[]): Route | null {
-	const parsed = validate(DefaultRouteInput, raw);
+	// A [vars.LIMITS.default] table without `limit` (or `adaptive`) leaves unmatched requests unlimited, as no table does.
+	const table = raw as { limit?: unknown; adaptive?: unknown } | null;
+	const filled = typeof table === "object" && table !== null && table.limit === undefined && table.adaptive === undefined;
+	const parsed = validate(DefaultRouteInput, filled ? { ...table, limit: "unlimited" } : raw);
 	if (!parsed.ok) {
 		errors.push(...parsed.issues.map((issue) => formatIssue(issue, "LIMITS.default", raw)));
 		return null;
