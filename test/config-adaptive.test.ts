@@ -96,9 +96,8 @@ describe("adaptive = { … }: invalid configs name the field, the value and what
 		expect(errorsOf({ LIMITS: { default: { limit: "unlimited", adaptive: { max: 5 } } } })).toEqual([
 			'LIMITS.default.limit: got "unlimited", expected no fixed limit beside adaptive (a route has one or the other; adaptive.initial sets where it starts)',
 		]);
-		expect(errorsOf({ LIMITS: { default: { failMode: "open" } } })).toEqual([
-			'LIMITS.default.limit: got nothing, expected an integer >= 1 or "unlimited" (or adaptive = { min, max } to learn it)',
-		]);
+		// Without limit or adaptive, the default table leaves unmatched requests unlimited (README).
+		expect(valid({ LIMITS: { default: { failMode: "open" } } }).fallback).toBeNull();
 	});
 });
 

@@ -89,11 +89,7 @@ export class VegasLimit implements WindowLimit {
 	onWindow({ start: startTime, rtt, inflight, concurrency, didDrop }: WindowSample): number {
 		const { min, max, backoff, probeIntervalMs } = this.settings;
 		const log = log10Root(this.estimate);
-		if (didDrop) {
-			this.estimate = Math.min(this.estimate * backoff, this.estimate - log);
-			if (this.current === "slow-start") this.current = "avoidance";
-			if (this.resume === "slow-start") this.resume = "avoidance";
-		}
+		const before = this.estimate;
 		if (this.current === "probe") {
 			// Only exchanges admitted under the pinned floor count (the window's own), so this is the no-load latency.
 			if (Number.isFinite(rtt)) this.endProbe(startTime, rtt);
@@ -101,7 +97,14 @@ export class VegasLimit implements WindowLimit {
 			this.recentMs = rtt;
 			this.baselineMs = Math.min(this.baselineMs ?? rtt, rtt);
 			// Too few in flight to fill the limit: the latency says nothing about a larger one (app-limited).
-			if (!didDrop && inflight * 2 >= this.estimate) this.adjust(rtt, concurrency, log);
+			if (inflight * 2 >= this.estimate) this.adjust(rtt, concurrency, log);
+		}
+		if (didDrop) {
+			// Lower by `backoff`, by at least one step, and never less than the latency alone just did (leaving
+			// slow start can shed more than a backoff would).
+			this.estimate = Math.min(this.estimate, before * backoff, before - log);
+			if (this.current === "slow-start") this.current = "avoidance";
+			if (this.resume === "slow-start") this.resume = "avoidance";
 		}
 		this.estimate = clamp(this.estimate, min, max);
 		if (this.current !== "probe" && this.measuredAt !== null && startTime - this.measuredAt >= probeIntervalMs) {
