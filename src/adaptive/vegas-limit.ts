@@ -128,7 +128,10 @@ export class VegasLimit implements WindowLimit {
 		this.queueEstimate = queue;
 		if (this.current === "slow-start") {
 			if (queue <= log) {
-				if (!this.justDoubled) this.estimate *= 2;
+				// Limited slow start: double only while the origin itself serves at least half the limit (Little's law
+				// over the window). Permits it does not serve only queue inside it before its latency shows that queue:
+				// an overshoot to 4-5 C was seen end to end, and shedding it took seconds.
+				if (!this.justDoubled && 2 * concurrency >= this.estimate) this.estimate *= 2;
 				this.justDoubled = !this.justDoubled;
 				return;
 			}
