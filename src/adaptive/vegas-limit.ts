@@ -143,7 +143,9 @@ export class VegasLimit implements WindowLimit {
 		}
 		if (queue <= log) this.estimate += beta * log;
 		else if (queue < alpha * log) this.estimate += log;
-		else if (queue > beta * log) this.estimate -= log;
+		// Above beta: one step, or half the excess when the queue is far above it (an overshoot that latency revealed
+		// late, e.g. just after slow start), so a queue of 14 is shed in a few windows rather than fourteen.
+		else if (queue > beta * log) this.estimate -= Math.max(log, Math.floor((queue - beta * log) / 2));
 	}
 }
 
