@@ -18,7 +18,31 @@ export default defineConfig({
 				test: {
 					name: "workers",
 					include: ["test/**/*.test.ts"],
-					exclude: ["test/e2e/**"],
+					exclude: ["test/e2e/**", "test/runtime/**"],
+					globalSetup: ["test/helpers/global-setup.ts"],
+					sequence: { groupOrder: 0 },
+				},
+			},
+			{
+				// Inside workerd, through the main Worker as a client reaches it (`exports.default`), so that a client
+				// that aborts gets its handler cancelled by the runtime. Its own LIMITS, so the project above keeps
+				// the shipped wrangler.toml's.
+				plugins: [
+					cloudflareTest(({ inject }) => ({
+						wrangler: { configPath: "./wrangler.toml" },
+						miniflare: {
+							bindings: {
+								ORIGIN: inject("originUrl"),
+								ADMIN_TOKEN: "",
+								ADMIN_PREFIX: "",
+								LIMITS: { routes: [{ name: "cancel", path: "/cancel/*", limit: 5, perKey: { limit: 1, by: "header:x-key" } }] },
+							},
+						},
+					})),
+				],
+				test: {
+					name: "workers-runtime",
+					include: ["test/runtime/**/*.test.ts"],
 					globalSetup: ["test/helpers/global-setup.ts"],
 					sequence: { groupOrder: 0 },
 				},

@@ -4,8 +4,11 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-/** The budget for the uploaded Worker, uncompressed (wrangler's "Total Upload"). */
-const BUDGET_KIB = 150;
+/**
+ * The budget for the uploaded Worker, uncompressed (wrangler's "Total Upload"), as deployed: minified
+ * (wrangler.toml). Issue 9 set 150 KiB as the ceiling; the budget is tighter so that growth shows early.
+ */
+const BUDGET_KIB = 100;
 
 const KIB = 1024;
 

@@ -3,16 +3,18 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
+import { request } from "./client.ts";
 
 export interface LocalGate {
 	readonly url: string;
-	/** The admin status of a route (GET /__gauge/status). */
+	/** The admin status of a route (GET /__gauge/status), or an error if it is not answered within STATUS_TIMEOUT_MS. */
 	status(route: string): Promise<RouteStatus>;
 	/** Live (unexpired, unreleased) leases in a route's Durable Object. */
 	inFlight(route: string): Promise<number>;
 	/**
 	 * Reloads the Worker as a deploy would: isolates and Durable Objects restart (their memory and the
-	 * requests they were serving are lost); Durable Object storage is kept.
+	 * requests they were serving are lost); Durable Object storage is kept. Rejects if the runtime is not
+	 * ready again within RELOAD_TIMEOUT_MS.
 	 */
 	reload(): Promise<void>;
 	close(): Promise<void>;
@@ -20,9 +22,24 @@ export interface LocalGate {
 
 export interface RouteStatus {
 	name: string;
-	limit: { configured: number; effective: number; override: number | null };
+	limit: {
+		configured: number;
+		effective: number;
+		override: number | null;
+		/** On an adaptive route: what it learned and sees (src/gauge/adaptive-gauge.ts, AdaptiveStatus). */
+		adaptive: {
+			limit: number;
+			learned: number;
+			phase: string;
+			baselineMs: number | null;
+			recentMs: number | null;
+			queue: number | null;
+		} | null;
+	};
 	inFlight: number;
 	counters: Record<string, number>;
+	/** When the route's Durable Object started counting (epoch ms): a restart moves it on. */
+	countersSince: number;
 	holds: { buckets: number[]; sumMs: number; count: number };
 }
 
@@ -38,6 +55,11 @@ export interface LocalGateOptions {
 	/** More plain-text vars (e.g. the benchmark's DELAY_MS). */
 	vars?: Record<string, string>;
 }
+
+/** Deadline of one status read, body included. */
+export const STATUS_TIMEOUT_MS = 10_000;
+/** Deadline of a reload (wrangler restarting workerd with the new config). */
+export const RELOAD_TIMEOUT_MS = 30_000;
 
 /** The admin token the local gate is started with. */
 export const LOCAL_ADMIN_TOKEN = "local-test-token";
@@ -71,12 +93,12 @@ export async function startGate(options: LocalGateOptions = {}): Promise<LocalGa
 	const url = (await worker.url).origin;
 
 	const status = async (route: string): Promise<RouteStatus> => {
-		const res = await fetch(`${url}/__gauge/status`, {
+		const res = await request(`${url}/__gauge/status`, {
 			headers: { authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` },
-			signal: AbortSignal.timeout(10_000),
+			timeoutMs: STATUS_TIMEOUT_MS,
 		});
-		if (!res.ok) throw new Error(`status: ${res.status} ${await res.text()}`);
-		const { routes } = (await res.json()) as { routes: RouteStatus[] };
+		if (res.status !== 200) throw new Error(`status: ${res.status} ${res.text}`);
+		const { routes } = JSON.parse(res.text) as { routes: RouteStatus[] };
 		const found = routes.find((r) => r.name === route);
 		if (!found) throw new Error(`status: no route ${route} in ${JSON.stringify(routes)}`);
 		return found;
@@ -87,8 +109,25 @@ export async function startGate(options: LocalGateOptions = {}): Promise<LocalGa
 		inFlight: async (route) => (await status(route)).inFlight,
 		async reload() {
 			generation++;
-			await worker.setConfig(input() as never);
-			await worker.ready;
+			// `worker.ready` is the proxy's readiness, settled since the start: it does not wait for a reload.
+			// The runtime says when the new config is running (wrangler's DevEnv re-emits `reloadComplete`).
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			let onReloaded = (): void => undefined;
+			const reloaded = new Promise<void>((resolve, reject) => {
+				onReloaded = resolve;
+				worker.raw.once("reloadComplete", onReloaded);
+				timer = setTimeout(
+					() => reject(new Error(`reload: the Worker was not running again after ${RELOAD_TIMEOUT_MS / 1000} s`)),
+					RELOAD_TIMEOUT_MS,
+				);
+			});
+			try {
+				await worker.setConfig(input() as never);
+				await reloaded;
+			} finally {
+				clearTimeout(timer);
+				worker.raw.off("reloadComplete", onReloaded);
+			}
 		},
 		async close() {
 			await worker.dispose();

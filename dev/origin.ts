@@ -17,11 +17,16 @@ function webSocketServer(): WebSocketServer {
 	return new ws.WebSocketServer({ noServer: true, handleProtocols: (offered) => offered.values().next().value ?? false });
 }
 
+import type { Capacity, CapacityState } from "./capacity.ts";
+import { WorkerPool } from "./capacity.ts";
+
 export interface OriginOptions {
 	/** Delay before the default response, in ms. The seed's handler sleeps 2 s. Default 0. */
 	delayMs?: number;
 	/** Default 0: any free port. */
 	port?: number;
+	/** Capacity mode: the default path is served by a pool of workers (dev/capacity.ts). Default off. */
+	capacity?: Capacity;
 }
 
 export interface OriginStats {
@@ -33,13 +38,24 @@ export interface OriginStats {
 	total: number;
 	/** Requests whose connection closed before the response finished. */
 	aborted: number;
+	/**
+	 * Handlers running right now, from arrival until the handler is done, whether or not its connection is
+	 * still open: the default handler sleeps its delay regardless, like the seed's Go handler.
+	 */
+	handlers: number;
+	/** The most handlers ever running at once since the last reset: the origin's real concurrency. */
+	handlersPeak: number;
 }
 
 export interface Origin {
 	readonly url: string;
-	/** Counters for requests carrying `x-origin-tag: <tag>` (tests running side by side keep apart), or all. */
+	/** Counters for requests carrying `x-origin-tag: <tag>` (or a list naming it; tests side by side keep apart), or all. */
 	stats(tag?: string): OriginStats;
 	reset(): void;
+	/** Changes the capacity while it runs (turns capacity mode on if it was off); null turns it off. */
+	setCapacity(change: Partial<Capacity> | null): void;
+	/** The capacity and how many requests are worked on and waiting, or null when off. */
+	capacity(): CapacityState | null;
 	close(): Promise<void>;
 }
 
@@ -49,7 +65,7 @@ export const TAG_HEADER = "x-origin-tag";
 /** Every response (but /__stats) carries the request target the origin received, path and query as sent. */
 export const SEEN_URL_HEADER = "x-origin-saw-url";
 
-const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 });
+const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0, handlers: 0, handlersPeak: 0 });
 
 /**
  * Starts the origin on 127.0.0.1. Every answer carries SEEN_URL_HEADER. Paths (query parameters in brackets):
@@ -62,7 +78,10 @@ const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0 }
  * - `/bytes` [size=1024]: a body of that many bytes
  * - `/ws`, `/ws/*` [delay=0]: a WebSocket echo endpoint (see echoSocket), accepting after the delay;
  *   anything else refuses an upgrade with 404
- * - anything else [delay=delayMs]: "done" after the delay, as in the seed
+ * - `/__capacity` [workers, workMs, errorShare]: GET the capacity as JSON; PUT/POST changes it (PUT `?off` ends it)
+ * - anything else [delay=delayMs]: "done" after the delay, as in the seed; the handler sleeps the whole
+ *   delay even when the client has gone (counted in `handlers`), as the seed's Go handler does; in capacity
+ *   mode, "done" after waiting for a worker and working workMs (or 503 at once for the shed share)
  */
 export async function startOrigin(options: OriginOptions = {}): Promise<Origin> {
 	const all = fresh();
@@ -74,11 +93,22 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		return stats;
 	};
 	const reset = (): void => {
-		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0 });
+		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0, handlersPeak: all.handlers });
 		byTag.clear();
+	};
+	let pool = options.capacity ? new WorkerPool(options.capacity) : null;
+	const setCapacity = (change: Partial<Capacity> | null): void => {
+		if (change === null) pool = null;
+		else if (pool) pool.set(change);
+		else pool = new WorkerPool({ workers: 1, workMs: 100, ...change });
 	};
 	const server: Server = createServer((req, res) => {
 		const url = new URL(req.url ?? "/", "http://origin");
+		if (url.pathname === "/__capacity") {
+			if (req.method === "PUT" || req.method === "POST") setCapacity(url.searchParams.has("off") ? null : capacityParams(url));
+			res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(pool?.state() ?? null));
+			return;
+		}
 		if (url.pathname === "/__stats") {
 			if (req.method === "DELETE") reset();
 			const stats = statsFor(url.searchParams.get("tag") ?? undefined);
@@ -86,24 +116,32 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 			return;
 		}
 		res.setHeader(SEEN_URL_HEADER, req.url ?? "");
-		const done = count(req);
-		res.on("close", () => done(!res.writableFinished));
-		void respond(req, res, url, options.delayMs ?? 0);
+		const counted = count(req);
+		res.on("close", () => counted.closed(!res.writableFinished));
+		void respond(req, res, url, options.delayMs ?? 0, pool).finally(counted.handled);
 	});
-	/** Counts a request (or a socket) in flight; the returned function counts it out. */
-	const count = (req: IncomingMessage): ((aborted: boolean) => void) => {
-		const tag = req.headers[TAG_HEADER];
-		const counters = typeof tag === "string" ? [all, statsFor(tag)] : [all];
+	/** Counts a request (or a socket) in flight and its handler running; the functions returned count them out. */
+	const count = (req: IncomingMessage): { closed(aborted: boolean): void; handled(): void } => {
+		// Several tags, comma-separated, file a request under each (a test's total and, say, one key's share).
+		const tags = req.headers[TAG_HEADER];
+		const counters = [all, ...(typeof tags === "string" ? tags.split(",").map((t) => statsFor(t.trim())) : [])];
 		for (const stats of counters) {
 			stats.total++;
 			stats.inFlight++;
 			stats.peak = Math.max(stats.peak, stats.inFlight);
+			stats.handlers++;
+			stats.handlersPeak = Math.max(stats.handlersPeak, stats.handlers);
 		}
-		return (aborted) => {
-			for (const stats of counters) {
-				stats.inFlight--;
-				if (aborted) stats.aborted++;
-			}
+		return {
+			closed: (aborted) => {
+				for (const stats of counters) {
+					stats.inFlight--;
+					if (aborted) stats.aborted++;
+				}
+			},
+			handled: () => {
+				for (const stats of counters) stats.handlers--;
+			},
 		};
 	};
 	const sockets = webSocketServer();
@@ -116,9 +154,12 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		const delay = Number(url.searchParams.get("delay") ?? 0);
 		const accept = (): void =>
 			sockets.handleUpgrade(req, socket, head, (ws) => {
-				const done = count(req);
+				const counted = count(req);
 				// A socket that ends without a close frame from either side counts as aborted.
-				ws.on("close", (code) => done(code === 1006));
+				ws.on("close", (code) => {
+					counted.closed(code === 1006);
+					counted.handled();
+				});
 				echoSocket(ws, req);
 			});
 		if (delay > 0) setTimeout(accept, delay);
@@ -131,6 +172,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		url: `http://127.0.0.1:${port}`,
 		stats: (tag) => ({ ...statsFor(tag) }),
 		reset,
+		setCapacity,
+		capacity: () => pool?.state() ?? null,
 		close: () =>
 			new Promise<void>((resolve) => {
 				for (const ws of sockets.clients) ws.terminate();
@@ -140,7 +183,17 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 	};
 }
 
-async function respond(req: IncomingMessage, res: ServerResponse, url: URL, delayMs: number): Promise<void> {
+/** The capacity settings present in the query. */
+function capacityParams(url: URL): Partial<Capacity> {
+	const change: Partial<Capacity> = {};
+	for (const key of ["workers", "workMs", "errorShare"] as const) {
+		const value = url.searchParams.get(key);
+		if (value !== null && Number.isFinite(Number(value))) change[key] = Number(value);
+	}
+	return change;
+}
+
+async function respond(req: IncomingMessage, res: ServerResponse, url: URL, delayMs: number, pool: WorkerPool | null): Promise<void> {
 	const param = (name: string, fallback: number): number => Number(url.searchParams.get(name) ?? fallback);
 	const body = await readBody(req);
 	if (url.pathname === "/hang") return;
@@ -170,6 +223,11 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, dela
 	}
 	if (url.pathname === "/bytes") {
 		res.writeHead(200, { "content-type": "application/octet-stream" }).end(Buffer.alloc(param("size", 1024), 120));
+		return;
+	}
+	if (pool) {
+		if (pool.shed()) res.writeHead(503, { "content-type": "text/plain", "retry-after": "1" }).end("overloaded");
+		else if (await pool.work(() => res.destroyed)) res.writeHead(200, { "content-type": "text/plain" }).end("done");
 		return;
 	}
 	await sleep(param("delay", delayMs));

@@ -8,7 +8,8 @@ export type LogEvent =
 	| "release_failed"
 	| "origin_error"
 	| "worker_error"
-	| "limit_changed";
+	| "limit_changed"
+	| "limit_adapted";
 
 export function log(event: LogEvent, fields: Record<string, unknown> = {}): void {
 	console.log(JSON.stringify({ event, ...fields }));

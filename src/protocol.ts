@@ -1,6 +1,7 @@
 // The messages between an isolate and a route's Durable Object when permits are leased in blocks (README, "Blocks").
 // The object's side is src/gauge/blocks.ts (wired into the Durable Object's checkIn/report); the Worker's side is
 // src/client/. Single permits (acquire/release/renew/cancel) keep their own types in src/gauge/lease-table.ts.
+import type { ShardRoute } from "./gauge/shard-shares.ts";
 
 /** Decisions one isolate made since its last report, counted once, globally, by the object that receives them. */
 export interface Report {
@@ -52,6 +53,10 @@ export interface CheckIn {
 	readonly windowMs: number;
 	/** Count the refusal (if any) as a dry-run refusal. */
 	readonly dryRun: boolean;
+	/** Not the request's last try (another shard of the route follows): a refusal is not counted. */
+	readonly tentative?: boolean;
+	/** On a route's shard: the block is sized against the shard's share from the route's layout record. */
+	readonly shard?: ShardRoute;
 	readonly report: Report | null;
 }
 
@@ -74,7 +79,10 @@ export type CheckInAnswer = {
 	/** False when the block had been given back or had expired: the isolate must forget it. */
 	readonly alive: boolean;
 	readonly inFlight: number;
+	/** The limit in force on this object (a shard's share, a runtime limit). */
 	readonly limit: number;
+	/** The policy's quota in force (the route's total over its shards), for RateLimit headers. */
+	readonly quota: number;
 	/** When a permit is likely to free (for a refusal's Retry-After). */
 	readonly retryAfterMs: number;
 	readonly pressure: Pressure;

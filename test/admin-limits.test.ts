@@ -62,6 +62,9 @@ describe("runtime limits (PUT/DELETE …/routes/:name/limit)", () => {
 			expect(res.status).toBe(400);
 			expect(((await res.json()) as { error: string }).error).toMatch(/^limit: got .*, expected an integer >= 1/);
 		}
+		const notJson = await g.fetch(`/__gauge/routes/${g.routeNames()[0]}/limit`, { method: "PUT", headers: auth, body: "x" });
+		expect(notJson.status).toBe(400);
+		expect(await notJson.json()).toEqual({ error: 'body: not JSON, expected {"limit": 20}' });
 		const unknown = await g.fetch("/__gauge/routes/nope/limit", { method: "PUT", headers: auth, body: '{"limit":2}' });
 		expect(unknown.status).toBe(404);
 		expect((await g.status("r")).limitOverride).toBeNull();

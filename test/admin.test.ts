@@ -34,10 +34,12 @@ describe("admin surface", () => {
 		expect(body.routes).toEqual([
 			{
 				name: g.routeNames()[0],
-				limit: { configured: 3, effective: 3, override: null },
+				limit: { configured: 3, effective: 3, override: null, adaptive: null },
+				layout: { shares: [3], layouts: [{ total: 3, shards: 1 }] },
 				inFlight: 1,
 				queued: 0,
 				counters: { admitted: 1, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 },
+				countersSince: expect.any(Number),
 				holdEwmaMs: expect.any(Number),
 				holds: { buckets: Array(14).fill(0), sumMs: 0, count: 0 },
 				holdMs: { p50: null, p90: null, p99: null },

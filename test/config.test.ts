@@ -1,25 +1,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { matchRoute } from "../src/config/match.ts";
-import type { ConfigVars, GateConfig } from "../src/config/parse.ts";
-import { parseConfig } from "../src/config/parse.ts";
 import { DEFAULTS } from "../src/config/schema.ts";
-
-function valid(vars: ConfigVars): GateConfig {
-	const result = parseConfig(vars);
-	if (!result.ok) throw new Error(`expected a valid config, got:\n${result.errors.join("\n")}`);
-	return result.config;
-}
-
-function errorsOf(vars: ConfigVars): string[] {
-	const result = parseConfig(vars);
-	if (result.ok) throw new Error("expected the config to be rejected");
-	return result.errors;
-}
+import { errorsOf, valid } from "./helpers/config.ts";
 
 const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", limit: 5, ...extra });
 
 describe("parseConfig: valid configs", () => {
+	it('reads cutRelease: a grace by default, none with "immediate", or the grace given', () => {
+		const [byDefault, immediate, given] = valid({
+			LIMITS: { routes: [route(), route({ name: "b", cutRelease: "immediate" }), route({ name: "c", cutRelease: { graceMs: 1_500 } })] },
+		}).routes;
+		expect([byDefault?.cutGraceMs, immediate?.cutGraceMs, given?.cutGraceMs]).toEqual([DEFAULTS.cutGraceMs, 0, 1_500]);
+	});
+
 	it("accepts the LIMITS of the wrangler.toml in use (whatever a user has edited it to)", () => {
 		// valid() fails the test with every error the parser reports.
 		const config = valid({ LIMITS: env.LIMITS, ORIGIN: undefined });
@@ -129,6 +123,16 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 			{ rateLimitHeaders: "some" },
 			'LIMITS.routes[0].rateLimitHeaders: got "some", expected "refusals", "all" or "none"',
 		],
+		[
+			"cutRelease as a word",
+			{ cutRelease: "later" },
+			'LIMITS.routes[0].cutRelease: got "later", expected "immediate" or { graceMs = <milliseconds> }',
+		],
+		[
+			"cutRelease with no grace",
+			{ cutRelease: { graceMs: 0 } },
+			"LIMITS.routes[0].cutRelease.graceMs: got 0, expected a whole number of milliseconds >= 1",
+		],
 	])("%s", (_, change, message) => {
 		const rule = { ...route(), ...change };
 		const errors = errorsOf({ LIMITS: { routes: [rule] } });
@@ -235,5 +239,14 @@ describe("matchRoute", () => {
 	it("falls back to the default route, or to none when it is unlimited", () => {
 		expect(pick("GET", "https://gate.test/elsewhere")).toBe("default");
 		expect(matchRoute(valid({ LIMITS: { routes: [route()] } }), "GET", "https://gate.test/elsewhere")).toBeNull();
+	});
+});
+
+describe("[vars.LIMITS.default] without a limit", () => {
+	it("leaves unmatched requests unlimited, as no table does, and still checks its other settings", () => {
+		expect(valid({ LIMITS: { default: { failMode: "open" } } }).fallback).toBeNull();
+		expect(errorsOf({ LIMITS: { default: { failMode: "maybe" } } })).toEqual([
+			'LIMITS.default.failMode: got "maybe", expected "closed" or "open"',
+		]);
 	});
 });

@@ -23,3 +23,32 @@ describe("dry-run", () => {
 		await Promise.all(results.map((r) => r.text()));
 	});
 });
+
+describe("dry-run with shards and queues", () => {
+	it("on a sharded route, marks exactly the requests it counts: those every shard tried would refuse (issue 14, item 5)", async () => {
+		const g = gate({ routes: [{ name: "d", path: "/*", limit: 2, shards: 2, dryRun: true }] });
+		const results = await Promise.all(Array.from({ length: 12 }, () => g.fetch("/request?delay=200")));
+		expect(results.every((r) => r.status === 200)).toBe(true);
+		const marked = results.filter((r) => r.headers.get(DRY_RUN_HEADER) === "would-refuse").length;
+		await Promise.all(results.map((r) => r.text()));
+		const shards = await g.shardStatuses("d", 2);
+		const counted = shards.reduce((n, s) => n + s.counters.dryRunRefused, 0);
+		const admitted = shards.reduce((n, s) => n + s.counters.admitted, 0);
+		expect(marked).toBe(counted);
+		expect(marked + admitted).toBe(12);
+		expect(marked).toBeGreaterThan(0);
+	});
+
+	it("never makes a request wait in the queue: dry-run changes nothing a client sees (issue 14, item 6)", async () => {
+		const g = gate({ routes: [{ name: "d", path: "/*", limit: 1, dryRun: true, queue: { size: 5, maxWaitMs: 5_000 } }] });
+		const holder = await g.fetch("/stream?chunks=40&interval=25");
+		const res = await g.fetch("/request?delay=0");
+		expect(res.status).toBe(200);
+		expect(res.headers.get(DRY_RUN_HEADER)).toBe("would-refuse");
+		await res.text();
+		// Served while the holder still streams: it did not wait for the holder's permit.
+		expect((await g.origin()).peak).toBe(2);
+		expect((await g.status("d")).counters).toMatchObject({ queued: 0, dryRunRefused: 1 });
+		await holder.arrayBuffer();
+	});
+});

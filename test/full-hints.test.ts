@@ -4,8 +4,15 @@ import type { Decision } from "../src/gauge/full-hints.ts";
 import { FORGET_MS, FullHints, MAX_HINT_MS, MIN_HINT_MS, PROBE_MS } from "../src/gauge/full-hints.ts";
 import { gate } from "./helpers/gate.ts";
 
-const refused = (limit: number, retryAfterMs: number) => ({ granted: false, full: true, limit, inFlight: limit, retryAfterMs });
-const granted = (limit: number, inFlight: number) => ({ granted: true, full: false, limit, inFlight, retryAfterMs: 0 });
+const refused = (limit: number, retryAfterMs: number) => ({
+	granted: false,
+	full: true,
+	limit,
+	quota: limit,
+	inFlight: limit,
+	retryAfterMs,
+});
+const granted = (limit: number, inFlight: number) => ({ granted: true, full: false, limit, quota: limit, inFlight, retryAfterMs: 0 });
 const refuses = (d: Decision) => "refuse" in d;
 
 describe("FullHints", () => {

@@ -4,6 +4,8 @@ import { eventually, expectInFlight, gate } from "./helpers/gate.ts";
 const limits = (limit: number, extra: Record<string, unknown> = {}) => ({
 	routes: [{ name: "r", path: "/*", limit, ...extra }],
 });
+/** Cut exchanges give their permits back at once (the default keeps them a grace period: test/cut-release.test.ts). */
+const IMMEDIATE = { cutRelease: "immediate" };
 
 describe("the gate: admit, refuse, release", () => {
 	it("refuses with 429 and the seed's body when no permit is free, without touching the origin", async () => {
@@ -33,7 +35,7 @@ describe("the gate: admit, refuse, release", () => {
 	});
 
 	it("releases when the client cancels the body", async () => {
-		const g = gate(limits(1));
+		const g = gate(limits(1, IMMEDIATE));
 		const res = await g.fetch("/stream?chunks=50&interval=20");
 		const reader = res.body!.getReader();
 		await reader.read();
@@ -44,7 +46,7 @@ describe("the gate: admit, refuse, release", () => {
 	});
 
 	it("releases when the client disconnects while the origin is working (request.signal)", async () => {
-		const g = gate(limits(1));
+		const g = gate(limits(1, IMMEDIATE));
 		const client = new AbortController();
 		const pending = g.fetch("/hang", { signal: client.signal });
 		await eventually(async () => expect((await g.origin()).inFlight).toBe(1));
@@ -67,7 +69,7 @@ describe("the gate: admit, refuse, release", () => {
 	});
 
 	it("answers 504 and releases when the origin hangs past originTimeoutMs", async () => {
-		const g = gate(limits(1, { originTimeoutMs: 150 }));
+		const g = gate(limits(1, { originTimeoutMs: 150, ...IMMEDIATE }));
 		const res = await g.fetch("/hang");
 		expect(res.status).toBe(504);
 		await g.settle();
@@ -76,7 +78,7 @@ describe("the gate: admit, refuse, release", () => {
 	});
 
 	it("cuts a body still streaming at the deadline with an error (never a clean truncated end) and releases", async () => {
-		const g = gate(limits(1, { originTimeoutMs: 200 }));
+		const g = gate(limits(1, { originTimeoutMs: 200, ...IMMEDIATE }));
 		const res = await g.fetch("/stream?chunks=100&interval=20");
 		expect(res.status).toBe(200);
 		await expect(res.arrayBuffer()).rejects.toThrow();

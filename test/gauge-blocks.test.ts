@@ -72,7 +72,7 @@ describe("the Durable Object's side of blocks", () => {
 			sql.exec("INSERT INTO leases VALUES ('old', 0, 9999999999999, 0, NULL)");
 			const store = new SqlLeaseStore(sql);
 			expect(store.countLive()).toBe(1);
-			store.insert({ id: "block", acquiredAt: 0, expiresAt: 9_999_999_999_999, released: false, holder: null, count: 4 });
+			store.insert({ id: "block", acquiredAt: 0, expiresAt: 9_999_999_999_999, state: "live", holder: null, count: 4 });
 			expect(store.countLive()).toBe(5);
 			expect(store.get("block")?.count).toBe(4);
 		});

@@ -109,3 +109,51 @@ describe("refusal responses", () => {
 		await res.text();
 	});
 });
+
+describe("RateLimit fields advertise the limit in force (issue 14, item 7)", () => {
+	const TOKEN = "headers-token";
+	const put = (g: ReturnType<typeof gate>, limit: number) =>
+		g.fetch(`/__gauge/routes/${g.routeNames()[0]}/limit`, {
+			method: "PUT",
+			headers: { authorization: `Bearer ${TOKEN}` },
+			body: JSON.stringify({ limit }),
+		});
+
+	it("q and r come from the same limit: after PUT 10 on a route configured at 2, q=10 and r=9", async () => {
+		const g = gate({ routes: [{ name: "h", path: "/*", limit: 2, rateLimitHeaders: "all" }] }, { ADMIN_TOKEN: TOKEN });
+		expect((await put(g, 10)).status).toBe(200);
+		const res = await g.fetch("/request?delay=0");
+		const policy = g.routeNames()[0];
+		expect(res.headers.get("ratelimit-policy")).toBe(`"${policy}";q=10;qu="concurrent-requests"`);
+		expect(res.headers.get("ratelimit")).toBe(`"${policy}";r=9`);
+		await res.text();
+	});
+
+	it("a refusal advertises the runtime limit: after PUT 3 on a route configured at 20, q=3", async () => {
+		const g = gate({ routes: [{ name: "h", path: "/*", limit: 20 }] }, { ADMIN_TOKEN: TOKEN });
+		expect((await put(g, 3)).status).toBe(200);
+		const held = [
+			await g.fetch("/stream?chunks=10&interval=50"),
+			await g.fetch("/stream?chunks=10&interval=50"),
+			await g.fetch("/stream?chunks=10&interval=50"),
+		];
+		// The second refusal may come from this isolate's memory that the gauge is full: it must say the same.
+		for (const refused of [await g.fetch("/request"), await g.fetch("/request")]) {
+			expect(refused.status).toBe(429);
+			expect(refused.headers.get("ratelimit-policy")).toBe(`"${g.routeNames()[0]}";q=3;qu="concurrent-requests"`);
+			await refused.text();
+		}
+		await Promise.all(held.map((r) => r.arrayBuffer()));
+	});
+
+	it("on a sharded route, q is the route's total in force and r never exceeds it", async () => {
+		const g = gate({ routes: [{ name: "h", path: "/*", limit: 6, shards: 3, rateLimitHeaders: "all" }] }, { ADMIN_TOKEN: TOKEN });
+		expect((await put(g, 9)).status).toBe(200);
+		const res = await g.fetch("/request?delay=0");
+		expect(res.headers.get("ratelimit-policy")).toBe(`"${g.routeNames()[0]}";q=9;qu="concurrent-requests"`);
+		const r = Number(/;r=(\d+)/.exec(res.headers.get("ratelimit") ?? "")?.[1]);
+		expect(r).toBeGreaterThanOrEqual(0);
+		expect(r).toBeLessThan(9);
+		await res.text();
+	});
+});

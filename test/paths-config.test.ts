@@ -1,20 +1,7 @@
 // PATHS, ignoreCase and headFollowsGet: defaults, validation, and how matching uses them.
 import { describe, expect, it } from "vitest";
 import { matchRoute } from "../src/config/match.ts";
-import type { ConfigVars, GateConfig } from "../src/config/parse.ts";
-import { parseConfig } from "../src/config/parse.ts";
-
-function valid(vars: ConfigVars): GateConfig {
-	const result = parseConfig(vars);
-	if (!result.ok) throw new Error(`expected a valid config, got:\n${result.errors.join("\n")}`);
-	return result.config;
-}
-
-function errorsOf(vars: ConfigVars): string[] {
-	const result = parseConfig(vars);
-	if (result.ok) throw new Error("expected the config to be rejected");
-	return result.errors;
-}
+import { errorsOf, valid } from "./helpers/config.ts";
 
 const route = (extra: Record<string, unknown> = {}) => ({ name: "r", path: "/request", limit: 5, ...extra });
 

@@ -51,7 +51,7 @@ describe("the bounded wait queue", () => {
 		expect((await waiter).status).toBe(200);
 	});
 
-	it("a client that disconnects while queued leaves the queue and holds nothing", async () => {
+	it("a client that disconnects while queued leaves the queue, holds nothing, and is not counted as refused", async () => {
 		const g = gate(queued(5, 5_000));
 		const holder = await g.fetch("/stream?chunks=10&interval=50");
 		const client = new AbortController();
@@ -64,6 +64,8 @@ describe("the bounded wait queue", () => {
 		await g.settle();
 		const status = await g.status("q");
 		expect(status.inFlight).toBe(0);
+		// Leaving is not a 429 the gate gave (it was counted as one before).
+		expect(status.counters.refused).toBe(0);
 		expect((await g.origin()).total).toBe(1);
 	});
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/parse.ts";
-import { shareOf } from "../src/gate/partition.ts";
+import { shareOf } from "../src/gauge/layout.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 
 const TOKEN = "shards-token";
@@ -53,7 +53,7 @@ describe("a sharded route", () => {
 		await Promise.all(results.map((r) => r.text()));
 		await eventually(async () => {
 			const { routes } = (await (await g.fetch("/__gauge/status", { headers: auth })).json()) as { routes: { limit: unknown }[] };
-			expect(routes[0]?.limit).toEqual({ configured: 6, effective: 9, override: 9 });
+			expect(routes[0]?.limit).toEqual({ configured: 6, effective: 9, override: 9, adaptive: null });
 		});
 		expect((await g.origin()).peak).toBeLessThanOrEqual(9);
 	});

@@ -2,8 +2,9 @@
 import { createMiddleware } from "hono/factory";
 import { Hono } from "hono/tiny";
 import { loadConfig } from "../gate/load-config.ts";
-import { routeGauges, shareOf } from "../gate/partition.ts";
+import { routeGauges } from "../gate/partition.ts";
 import type { GateEnv } from "../gate/types.ts";
+import { totalOf } from "../gauge/layout.ts";
 import { log } from "../log.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
 import { STATUS_PAGE } from "./page.ts";
@@ -24,27 +25,49 @@ admin.get("/metrics", async function metrics(c) {
 	return c.body(text, 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
 });
 
-/** Sets (PUT `{"limit": n}`) or clears (DELETE) a route's runtime limit, kept in its Durable Object. */
+/**
+ * Sets (PUT `{"limit": n}`) or clears (DELETE) a route's runtime limit, kept in its Durable Object. On an adaptive
+ * route it pins the limit (the algorithm goes on learning meanwhile); clearing it hands the limit back.
+ */
 admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 	const { routes, fallback } = c.var.config;
 	const route = allRoutes(routes, fallback).find((r) => r.name === c.req.param("name"));
 	if (!route) return c.json({ error: `no route named "${c.req.param("name")}"` }, 404);
 	let limit: number | null = null;
 	if (c.req.method === "PUT") {
-		const body: unknown = await c.req.json().catch(() => undefined);
+		const NOT_JSON = Symbol("not JSON");
+		const body: unknown = await c.req.json().catch(() => NOT_JSON);
+		if (body === NOT_JSON) return c.json({ error: 'body: not JSON, expected {"limit": 20}' }, 400);
 		const value = (body as { limit?: unknown } | undefined)?.limit;
 		if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
 			return c.json({ error: `limit: got ${JSON.stringify(value) ?? "nothing"}, expected an integer >= 1 (body: {"limit": 20})` }, 400);
 		}
 		limit = value;
 	}
-	// A sharded route's limit is split into the same fixed shares as its configured one.
-	const shards = routeGauges(route);
+	// The route's total lives in its layout record (shard 0), which splits it into the shares in force.
+	const gauges = routeGauges(route);
+	const shard = gauges[0]?.shard;
+	if (!shard) throw new Error(`route "${route.name}" has no shard 0`);
+	const state = await c.env.GAUGE.getByName(shard.record).setLimit(limit, shard.layout);
+	// Other shards learn it within COPY_TTL_MS anyway; asking them now makes it apply at once. That includes the
+	// shards of another layout still running (a rollout): the record knows how many there are.
+	const width = Math.max(gauges.length, state.shares.length, ...state.proposals.map((p) => p.shards));
 	await Promise.all(
-		shards.map((g, i) => c.env.GAUGE.getByName(g.objectName).setLimit(limit === null ? null : shareOf(limit, shards.length, i))),
+		Array.from({ length: width - 1 }, (_, i) => i + 1).map((index) =>
+			c.env.GAUGE.getByName(`${shard.record}#${index}`).refreshLayout({ ...shard, index }),
+		),
 	);
-	log("limit_changed", { route: route.name, configured: route.limit, override: limit });
-	return c.json({ route: route.name, limit: { configured: route.limit, effective: limit ?? route.limit, override: limit } });
+	// Cleared on an adaptive route, the learned limit is back in force.
+	const learned = route.adaptive && limit === null ? (await c.env.GAUGE.getByName(shard.record).status(route.adaptive)).adaptive : null;
+	const effective = learned?.limit ?? (state.shares.length > 0 ? totalOf(state.shares) : (limit ?? route.limit));
+	log("limit_changed", {
+		route: route.name,
+		configured: route.limit,
+		override: limit,
+		effective,
+		...(route.adaptive ? { adaptive: true } : {}),
+	});
+	return c.json({ route: route.name, limit: { configured: route.limit, effective, override: limit } });
 });
 
 /** Answers requests under the admin prefix; everything else goes on to the gate. */

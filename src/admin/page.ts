@@ -1,4 +1,5 @@
-// The status page: one self-contained document (no external assets), a gauge per route, refreshing itself.
+// The status page: one self-contained document (no external assets), a gauge per route, refreshing itself, with the
+// limit and in-flight count of the last five minutes drawn from its own polls (kept in the page's memory only).
 // The token is asked for once and kept in sessionStorage, so it lives as long as the tab. A wall display or
 // a headless check can pass it in the fragment (`#token=…`): fragments are never sent to the server, and the
 // page drops it from the address bar (and the history entry) as soon as it has read it.
@@ -24,6 +25,10 @@ export const STATUS_PAGE = `<!doctype html>
   [hidden] { display: none !important; }
   input { flex: 1; min-width: 12rem; padding: .5rem; }
   #error { color: var(--full); }
+  .spark { max-width: none; height: 3rem; margin: .5rem 0 0; }
+  .spark .limit { stroke: CanvasText; stroke-opacity: .6; stroke-width: 1; fill: none; vector-effect: non-scaling-stroke; }
+  .spark .used { stroke: var(--ok); stroke-width: 1.5; fill: none; vector-effect: non-scaling-stroke; }
+  .legend { font-size: .75rem; opacity: .7; }
 </style>
 </head>
 <body>
@@ -38,7 +43,21 @@ export const STATUS_PAGE = `<!doctype html>
 const KEY = "pressure-gauge-token";
 const base = location.pathname.replace(/\\/$/, "");
 const last = new Map();
+/** Per route, the last HISTORY polls' limit and in-flight count: the sparkline's data. */
+const HISTORY = 300;
+const trends = new Map();
 const $ = (id) => document.getElementById(id);
+
+function spark(points) {
+  const top = Math.max(1, ...points.map((p) => Math.max(p.limit, p.inFlight)));
+  const x = (i) => (100 - ((points.length - 1 - i) * 100) / (HISTORY - 1)).toFixed(2);
+  const y = (v) => (29 - (27 * v) / top).toFixed(2);
+  const line = (pick) => points.map((p, i) => x(i) + "," + y(pick(p))).join(" ");
+  return '<svg class="spark" viewBox="0 0 100 30" preserveAspectRatio="none" role="img" data-field="spark">' +
+    '<polyline class="limit" points="' + line((p) => p.limit) + '"/>' +
+    '<polyline class="used" points="' + line((p) => p.inFlight) + '"/></svg>' +
+    '<div class="legend">limit (grey) and in flight (green), last ' + Math.ceil(points.length / 60) + ' min, top ' + top + '</div>';
+}
 
 function arc(fraction) {
   const f = Math.max(0, Math.min(1, fraction));
@@ -57,12 +76,23 @@ function card(r, refusedPerSecond) {
     '<path d="' + arc(share) + '" stroke="' + color + '" stroke-width="10" fill="none"/></svg>' +
     '<div><span class="num" data-field="inFlight"></span> / <span data-field="limit"></span> in flight</div><dl>' +
     '<dt>queued</dt><dd data-field="queued"></dd><dt>refused / s</dt><dd data-field="rps"></dd>' +
-    '<dt>admitted</dt><dd data-field="admitted"></dd><dt>hold p50 / p99</dt><dd data-field="hold"></dd></dl>';
+    '<dt>admitted</dt><dd data-field="admitted"></dd><dt>hold p50 / p99</dt><dd data-field="hold"></dd>' +
+    (r.limit.adaptive ? '<dt>learned (phase)</dt><dd data-field="learned"></dd><dt>floor / ceiling</dt><dd data-field="bounds"></dd>' +
+      '<dt>origin latency, base / now</dt><dd data-field="latency"></dd><dt>queued at origin</dt><dd data-field="originQueue"></dd>' : "") +
+    '</dl>' + spark(trends.get(r.name) || []);
   el.querySelector("h2").textContent = r.name;
   el.querySelector("svg").setAttribute("aria-label", r.inFlight + " of " + r.limit.effective + " permits in use");
   const set = (field, text) => { el.querySelector('[data-field="' + field + '"]').textContent = text; };
   set("inFlight", r.inFlight);
-  set("limit", r.limit.effective + (r.limit.override !== null ? " (runtime)" : ""));
+  set("limit", r.limit.effective + (r.limit.override !== null ? " (runtime)" : r.limit.adaptive ? " (adaptive)" : ""));
+  const a = r.limit.adaptive;
+  if (a) {
+    const ms = (v) => (v === null ? "–" : Math.round(v));
+    set("learned", a.learned + " (" + a.phase + ")");
+    set("bounds", a.min + " / " + a.max);
+    set("latency", ms(a.baselineMs) + " / " + ms(a.recentMs) + " ms");
+    set("originQueue", a.queue === null ? "–" : a.queue);
+  }
   set("queued", r.queued);
   set("rps", refusedPerSecond.toFixed(1));
   set("admitted", r.counters.admitted);
@@ -83,6 +113,10 @@ async function refresh() {
       const refused = r.counters.refused + r.isolate.localRefusals;
       const rps = prev ? (refused - prev.refused) / Math.max(0.001, (now - prev.at) / 1000) : 0;
       last.set(r.name, { refused, at: now });
+      const points = trends.get(r.name) || [];
+      points.push({ limit: r.limit.effective, inFlight: r.inFlight });
+      if (points.length > HISTORY) points.shift();
+      trends.set(r.name, points);
       return card(r, Math.max(0, rps));
     }));
     $("error").textContent = "";

@@ -1,5 +1,7 @@
 // The route reports in the Prometheus text exposition format (version 0.0.4): counters end in _total,
 // gauges are plain, hold times are a histogram with cumulative le buckets, _sum and _count.
+import { OUTCOMES } from "../adaptive/sample.ts";
+import type { AdaptiveStatus } from "../gauge/adaptive-gauge.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
 import type { RouteReport } from "./report.ts";
 
@@ -68,6 +70,49 @@ export function toPrometheus(reports: readonly RouteReport[]): string {
 			`pressuregauge_hold_seconds_sum${labels({ route: r.name })} ${r.holds.sumMs / 1000}`,
 			`pressuregauge_hold_seconds_count${labels({ route: r.name })} ${r.holds.count}`,
 		]),
+		...adaptiveFamilies(reports),
 	];
 	return `${lines.join("\n")}\n`;
+}
+
+/** What adaptive routes learn and see; nothing when no route is adaptive. */
+function adaptiveFamilies(reports: readonly RouteReport[]): string[] {
+	const routes = reports.flatMap((r) => (r.limit.adaptive ? [{ route: r.name, a: r.limit.adaptive }] : []));
+	if (routes.length === 0) return [];
+	const each = (pick: (a: AdaptiveStatus) => [Record<string, string>, number | null][]): Sample[] =>
+		routes.flatMap(({ route, a }) => pick(a).flatMap(([extra, value]) => (value === null ? [] : [{ labels: { route, ...extra }, value }])));
+	const seconds = (ms: number | null): number | null => (ms === null ? null : ms / 1000);
+	return [
+		...family(
+			"pressuregauge_adaptive_limit",
+			"gauge",
+			'An adaptive route\'s learned limit and its floor and ceiling (the one in force is pressuregauge_limit{kind="effective"}).',
+			each((a) => [
+				[{ kind: "learned" }, a.learned],
+				[{ kind: "floor" }, a.min],
+				[{ kind: "ceiling" }, a.max],
+			]),
+		),
+		...family(
+			"pressuregauge_adaptive_latency_seconds",
+			"gauge",
+			"Origin time to response headers the adaptive limit sees: the no-load baseline and the last window's median.",
+			each((a) => [
+				[{ kind: "baseline" }, seconds(a.baselineMs)],
+				[{ kind: "recent" }, seconds(a.recentMs)],
+			]),
+		),
+		...family(
+			"pressuregauge_adaptive_queue",
+			"gauge",
+			"Requests the adaptive limit estimates were waiting inside the origin in its last window.",
+			each((a) => [[{}, a.queue]]),
+		),
+		...family(
+			"pressuregauge_adaptive_samples_total",
+			"counter",
+			"Exchanges with the origin reported to the adaptive limit, by how they ended.",
+			each((a) => OUTCOMES.map((outcome) => [{ outcome }, a.outcomes[outcome]])),
+		),
+	];
 }

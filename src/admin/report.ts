@@ -2,14 +2,25 @@
 import type { Route } from "../config/parse.ts";
 import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { routeGauges } from "../gate/partition.ts";
+import type { AdaptiveStatus } from "../gauge/adaptive-gauge.ts";
 import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
+import { totalOf } from "../gauge/layout.ts";
 import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
 
-export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "reported"> {
+export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adaptive" | "reported"> {
 	readonly name: string;
-	readonly limit: { readonly configured: number; readonly effective: number; readonly override: number | null };
+	/**
+	 * `configured`: the fixed limit, or an adaptive route's ceiling; `effective`: the one in force (the override, else
+	 * the learned one, else the configured one); `adaptive`: the learned limit and what the algorithm sees.
+	 */
+	readonly limit: {
+		readonly configured: number;
+		readonly effective: number;
+		readonly override: number | null;
+		readonly adaptive: AdaptiveStatus | null;
+	};
 	/** Hold-time percentiles in ms, as the upper bound of the histogram bucket they fall in (null: none yet or above the top bucket). */
 	readonly holdMs: { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
 	/** Decisions isolates took without the route's object, as every isolate reported them (counted once, about a second late). */
@@ -24,13 +35,20 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 	return Promise.all(
 		routes.map(async (route) => {
 			const specs = routeGauges(route);
-			const shards = await Promise.all(specs.map((g) => ns.getByName(g.objectName).status()));
-			const { limitOverride, reported, ...status } = mergeShards(shards);
-			const effective = shards.reduce((sum, s, i) => sum + (s.limitOverride ?? specs[i]?.limit ?? 0), 0);
+			const record = specs[0]?.shard?.record ?? `route:${route.name}`;
+			const first = await ns.getByName(record).status(specs[0]?.adaptive);
+			// Shards of every layout still in use count: during a reshard, a removed shard may still hold leases.
+			const width = Math.max(specs.length, first.layout?.shares.length ?? 0, ...(first.layout?.layouts.map((l) => l.shards) ?? []));
+			const others = await Promise.all(Array.from({ length: width - 1 }, (_, i) => ns.getByName(`${record}#${i + 1}`).status()));
+			const { limitOverride, adaptive, reported, ...status } = mergeShards([first, ...others]);
+			const shares = first.layout?.shares ?? [];
+			// An adaptive route (one shard) admits up to its learned limit unless a runtime limit pins it.
+			const learned = limitOverride === null ? (adaptive?.limit ?? null) : null;
+			const effective = learned ?? (shares.length > 0 ? totalOf(shares) : (limitOverride ?? route.limit));
 			return {
 				name: route.name,
 				...status,
-				limit: { configured: route.limit, effective, override: limitOverride },
+				limit: { configured: route.limit, effective, override: limitOverride, adaptive },
 				holdMs: { p50: percentile(status.holds, 0.5), p90: percentile(status.holds, 0.9), p99: percentile(status.holds, 0.99) },
 				isolate: {
 					gaugeErrors: reported.gaugeErrors,
@@ -45,14 +63,17 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 /** One route's view from its shards' statuses: counts add up, the busiest keys are ranked again. */
 export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 	const sum = (pick: (s: GaugeStatus) => number): number => shards.reduce((total, s) => total + pick(s), 0);
-	const overrides = shards.map((s) => s.limitOverride).filter((o): o is number => o !== null);
 	const released = sum((s) => s.counters.released);
 	const keys = new Map<string, number>();
 	for (const s of shards) for (const k of s.busiestKeys) keys.set(k.holder, (keys.get(k.holder) ?? 0) + k.inFlight);
 	return {
 		inFlight: sum((s) => s.inFlight),
 		queued: sum((s) => s.queued),
-		limitOverride: overrides.length > 0 ? overrides.reduce((a, b) => a + b, 0) : null,
+		// The runtime limit and the layout record live on shard 0.
+		limitOverride: shards[0]?.limitOverride ?? null,
+		layout: shards[0]?.layout ?? null,
+		// The counters add up only since the latest shard restart: count from then.
+		countersSince: Math.max(0, ...shards.map((s) => s.countersSince)),
 		counters: {
 			admitted: sum((s) => s.counters.admitted),
 			refused: sum((s) => s.counters.refused),
@@ -73,6 +94,8 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			gaugeErrors: sum((s) => s.reported.gaugeErrors),
 			failOpen: sum((s) => s.reported.failOpen),
 		},
+		// Adaptive routes have one shard (the config checks it).
+		adaptive: shards.length === 1 ? (shards[0]?.adaptive ?? null) : null,
 	};
 }
 

@@ -1,6 +1,8 @@
 // One isolate's pool of permits leased in a block from one gauge: admit locally, decide when to check in and
 // for how many. Plain data and the clock passed in: no promise is ever kept here, because promises must not
 // cross from one request's context to another's (PLATFORM.md). The I/O lives in src/client/blocks.ts.
+
+import type { ShardRoute } from "../gauge/shard-shares.ts";
 import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
 import { emptyReport, MAX_HOLD_SAMPLES } from "../protocol.ts";
 
@@ -30,6 +32,7 @@ export interface Block {
 /** What the gauge's limits look like to a pool (a GaugeSpec's fields). */
 export interface PoolSpec {
 	readonly limit: number;
+	readonly shard?: ShardRoute;
 	readonly maxHoldMs: number;
 	readonly dryRun: boolean;
 	readonly queue: unknown;
@@ -59,6 +62,10 @@ export class BlockPool {
 	misses = 0;
 	/** Decisions not yet reported to the object. */
 	report: Report = emptyReport();
+	/** What the last answer said about the object: its limit in force, the quota, and how many it had free. */
+	known = { limit: 0, quota: 0, objectFree: 0 };
+	/** Permits of cut exchanges still counted until their cutRelease grace is over (plain data, no timers). */
+	private readonly ending: { block: Block; admittedAt: number; until: number }[] = [];
 	private readonly settings: BlockSettings;
 	private readonly newId: () => string;
 
@@ -91,6 +98,29 @@ export class BlockPool {
 		return null;
 	}
 
+	/** A cut exchange ended: its permit stays in use until `until` (the route's cutRelease grace), then goes back. */
+	endLater(block: Block, admittedAt: number, until: number): void {
+		this.ending.push({ block, admittedAt, until });
+	}
+
+	/** Gives back the permits whose grace is over; returns the retired blocks that emptied (to give back). */
+	sweep(now: number): Block[] {
+		const emptied: Block[] = [];
+		for (let i = this.ending.length - 1; i >= 0; i--) {
+			const e = this.ending[i];
+			if (!e || e.until > now) continue;
+			this.ending.splice(i, 1);
+			const empty = this.put(e.block, e.until - e.admittedAt, now);
+			if (empty) emptied.push(empty);
+		}
+		return emptied;
+	}
+
+	/** When the last grace ends (-Infinity: none pending). */
+	get endingUntil(): number {
+		return Math.max(Number.NEGATIVE_INFINITY, ...this.ending.map((e) => e.until));
+	}
+
 	get inUse(): number {
 		return (this.current?.inUse ?? 0) + this.retired.reduce((n, b) => n + b.inUse, 0);
 	}
@@ -120,7 +150,7 @@ export class BlockPool {
 	 * `giveBack`: the isolate idles; the whole block goes back. From the moment it is planned the pool uses no
 	 * more of the block than the check-in asks for, so the object may take the rest back at once.
 	 */
-	plan(now: number, spec: PoolSpec, opts: { need: boolean; giveBack?: boolean }): Plan | null {
+	plan(now: number, spec: PoolSpec, opts: { need: boolean; giveBack?: boolean; tentative?: boolean }): Plan | null {
 		if (this.checkInSince !== null) {
 			if (now - this.checkInSince < STALE_CHECK_IN_MS) return null;
 			this.retire();
@@ -153,6 +183,8 @@ export class BlockPool {
 			maxHoldMs: spec.maxHoldMs,
 			windowMs: this.settings.windowMs,
 			dryRun: spec.dryRun,
+			...(opts.tentative ? { tentative: true } : {}),
+			...(spec.shard ? { shard: spec.shard } : {}),
 			report,
 		};
 		return { block, msg, askedAt: now };
@@ -162,6 +194,7 @@ export class BlockPool {
 	answered(plan: Plan, answer: CheckInAnswer): void {
 		this.checkInSince = null;
 		this.lastCheckInAt = plan.askedAt;
+		this.known = { limit: answer.limit, quota: answer.quota, objectFree: Math.max(0, answer.limit - answer.inFlight) };
 		const p = answer.pressure;
 		this.pressure = p.waiters > 0 || p.refusing || p.recall;
 		const block = plan.block;

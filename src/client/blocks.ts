@@ -3,6 +3,7 @@
 import type { Gauge } from "../gauge/durable-object.ts";
 import { fullHints } from "../gauge/full-hints.ts";
 import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "../gauge/permit.ts";
+import { graceMsFor } from "../gauge/permit.ts";
 import { log, logSampled } from "../log.ts";
 import type { CheckIn } from "../protocol.ts";
 import type { Block, Plan } from "./block-pool.ts";
@@ -36,11 +37,13 @@ export async function acquireFromBlock(
 	ns: DurableObjectNamespace<Gauge>,
 	spec: GaugeSpec,
 	waitUntil: WaitUntil,
+	tentative = false,
 ): Promise<PermitResult | null> {
 	const pool = poolFor(spec);
 	if (!pool) return null;
 	const stub = stubFor(ns, spec);
 	const now = Date.now();
+	for (const empty of pool.sweep(now)) waitUntil(giveBack(stub, spec, empty));
 	const block = pool.take(now);
 	if (block) {
 		if (pool.checkInDue(now)) waitUntil(checkIn(stub, spec, pool, { need: false }));
@@ -50,10 +53,10 @@ export async function acquireFromBlock(
 	const hinted = !spec.queue && !spec.dryRun;
 	const decision = hinted ? fullHints.check(spec.objectName, now) : { probe: false };
 	if ("refuse" in decision) {
-		const { limit, freeAt } = decision.refuse;
-		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - now), inFlight: limit, limit, local: true };
+		const { limit, quota, freeAt } = decision.refuse;
+		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - now), inFlight: limit, limit, quota, local: true };
 	}
-	let plan = pool.plan(now, spec, { need: true });
+	let plan = pool.plan(now, spec, { need: true, tentative });
 	if (!plan && pool.checkInSince !== null) {
 		// Another request's check-in is under way: wait for it to land (reading plain data, never its promise),
 		// then take from what it brought, or check in for more.
@@ -62,7 +65,7 @@ export async function acquireFromBlock(
 		while (pool.checkInSince !== null && Date.now() < until) await sleep(POLL_MS);
 		const after = pool.take(Date.now());
 		if (after) return granted(stub, spec, pool, after, Date.now(), waitUntil);
-		plan = pool.plan(Date.now(), spec, { need: true });
+		plan = pool.plan(Date.now(), spec, { need: true, tentative });
 	}
 	if (!plan) {
 		if (decision.probe) fullHints.probeFailed(spec.objectName);
@@ -85,6 +88,7 @@ export async function acquireFromBlock(
 			granted: mine !== null,
 			full: mine === null,
 			limit: answer.limit,
+			quota: answer.quota,
 			inFlight: answer.inFlight,
 			retryAfterMs: answer.retryAfterMs,
 		});
@@ -92,7 +96,14 @@ export async function acquireFromBlock(
 	if (mine) return granted(stub, spec, pool, mine, at, waitUntil);
 	// A queued request waits in the object's FIFO; its check-in counted no refusal (need is false for it).
 	if (spec.queue) return null;
-	return { kind: "refused", retryAfterMs: answer.retryAfterMs, inFlight: answer.inFlight, limit: answer.limit, local: false };
+	return {
+		kind: "refused",
+		retryAfterMs: answer.retryAfterMs,
+		inFlight: answer.inFlight,
+		limit: answer.limit,
+		quota: answer.quota,
+		local: false,
+	};
 }
 
 function stubFor(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec): Stub {
@@ -101,8 +112,10 @@ function stubFor(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec): Stub {
 
 function granted(stub: Stub, spec: GaugeSpec, pool: BlockPool, block: Block, now: number, waitUntil: WaitUntil): PermitResult {
 	const permit = new BlockPermit(stub, spec, pool, block, now, waitUntil);
-	// The live count is the object's; locally only this pool's share is known.
-	return { kind: "granted", permit, inFlight: Math.min(spec.limit, pool.inUse), limit: spec.limit };
+	// The live count is the object's: what it had free at the last check-in, plus this pool's spares, is free now
+	// as far as this isolate knows (a lower bound for RateLimit's r).
+	const { limit, quota, objectFree } = pool.known;
+	return { kind: "granted", permit, inFlight: Math.max(0, limit - objectFree - pool.spares), limit, quota };
 }
 
 /** A background check-in (renew, return spares, report): never throws, never blocks a request. */
@@ -128,6 +141,7 @@ function giveBack(stub: Stub, spec: GaugeSpec, block: Block): Promise<unknown> {
 		maxHoldMs: spec.maxHoldMs,
 		windowMs: spec.blocks?.windowMs ?? 0,
 		dryRun: spec.dryRun,
+		...(spec.shard ? { shard: spec.shard } : {}),
 		report: null,
 	};
 	return stub.checkIn(msg).catch((error: unknown) => log("release_failed", { gauge: spec.objectName, block: true, error: String(error) }));
@@ -171,13 +185,26 @@ export class BlockPermit implements Renewable {
 		if (this.reason) return Promise.resolve();
 		this.reason = reason;
 		const now = Date.now();
+		// A cut exchange's permit stays in use for the route's cutRelease grace (never past the block's lease):
+		// the pool's own data says until when, so no timer has to fire for it to come back.
+		const graceMs = Math.min(graceMsFor(reason, this.spec), Math.max(0, this.expiresBy - now));
+		if (graceMs > 0) {
+			this.pool.endLater(this.block, this.admittedAt, now + graceMs);
+			this.waitUntil(sleep(graceMs).then(() => this.afterUse(Date.now())));
+			return Promise.resolve();
+		}
 		const empty = this.pool.put(this.block, now - this.admittedAt, now);
 		if (empty) this.waitUntil(giveBack(this.stub, this.spec, empty));
-		if (this.pool.checkInDue(now)) this.waitUntil(checkIn(this.stub, this.spec, this.pool, { need: false }));
-		// The last request to use the pool hands its spares back if no other comes within returnAfterMs
-		// (from its own waitUntil: an isolate with no request runs no code).
-		if (this.pool.inUse === 0) this.waitUntil(this.handBackWhenIdle());
+		this.afterUse(now);
 		return Promise.resolve();
+	}
+
+	/** Check in when due; the last request to use the pool hands its spares back if no other comes within returnAfterMs. */
+	private afterUse(now: number): void {
+		for (const empty of this.pool.sweep(now)) this.waitUntil(giveBack(this.stub, this.spec, empty));
+		if (this.pool.checkInDue(now)) this.waitUntil(checkIn(this.stub, this.spec, this.pool, { need: false }));
+		// From this request's own waitUntil: an isolate with no request runs no code.
+		if (this.pool.inUse === 0) this.waitUntil(this.handBackWhenIdle());
 	}
 
 	private async handBackWhenIdle(): Promise<void> {

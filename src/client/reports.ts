@@ -1,9 +1,10 @@
 // Batched reports of what this isolate decided without its route's object (refusals from its "full" hint,
 // failed object calls, fail-open admissions), so that /status and /metrics count every isolate's once.
+import type { Route } from "../config/parse.ts";
 import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
 import type { Gauge } from "../gauge/durable-object.ts";
-import type { GaugeSpec, WaitUntil } from "../gauge/permit.ts";
+import type { WaitUntil } from "../gauge/permit.ts";
 import { emptyReport } from "../protocol.ts";
 
 /** A report leaves at most this long after the decisions it carries (README, "Blocks": "about a second late"). */
@@ -11,37 +12,45 @@ export const FLUSH_MS = 1_000;
 
 /** What each route's object has been sent (so the next report carries only what is new). */
 const sent = new Map<string, IsolateCounters>();
-/** Routes with a flush under way, and since when (a flush whose request context died is given up after 3 × FLUSH_MS). */
+/** Routes with a flush under way, and when it last woke (one whose request context died is given up after 3 × FLUSH_MS). */
 const flushing = new Map<string, number>();
 
 /**
  * Sends the route's new counts to its object FLUSH_MS from now, from this request's waitUntil. At most one
  * flush per route is under way; a later request schedules the next one.
  */
-export function scheduleReport(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec, waitUntil: WaitUntil): void {
-	const route = spec.policy;
+export function scheduleReport(ns: DurableObjectNamespace<Gauge>, { name: route, locationHint }: Route, waitUntil: WaitUntil): void {
 	const now = Date.now();
 	const since = flushing.get(route);
 	if (since !== undefined && now - since < 3 * FLUSH_MS) return;
 	flushing.set(route, now);
-	const stub = ns.getByName(`route:${route}`, spec.locationHint ? { locationHint: spec.locationHint } : undefined);
+	const stub = locationHint ? ns.getByName(`route:${route}`, { locationHint }) : ns.getByName(`route:${route}`);
 	waitUntil(flushLater(stub, route));
 }
 
+/** Flushes per scheduled report at most (10 s): well within the ~30 s a waitUntil may run after its response. */
+const MAX_ROUNDS = 10;
+
+/**
+ * Every FLUSH_MS, sends what is new; stops once a round finds nothing new. Decisions made while a report is on
+ * its way go out in the next round, so none waits for another request to come along.
+ */
 async function flushLater(stub: DurableObjectStub<Gauge>, route: string): Promise<void> {
-	await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
-	const now = { ...isolateCounters(route) };
-	const before = sent.get(route) ?? { gaugeErrors: 0, failOpen: 0, localRefusals: 0 };
-	const report = {
-		...emptyReport(),
-		localRefused: now.localRefusals - before.localRefusals,
-		gaugeErrors: now.gaugeErrors - before.gaugeErrors,
-		failOpen: now.failOpen - before.failOpen,
-	};
 	try {
-		if (report.localRefused + report.gaugeErrors + report.failOpen > 0) {
+		for (let round = 0; round < MAX_ROUNDS; round++) {
+			await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
+			flushing.set(route, Date.now());
+			const now = { ...isolateCounters(route) };
+			const before = sent.get(route) ?? { gaugeErrors: 0, failOpen: 0, localRefusals: 0 };
+			const report = {
+				...emptyReport(),
+				localRefused: now.localRefusals - before.localRefusals,
+				gaugeErrors: now.gaugeErrors - before.gaugeErrors,
+				failOpen: now.failOpen - before.failOpen,
+			};
+			if (report.localRefused + report.gaugeErrors + report.failOpen === 0) return;
 			sent.set(route, now);
-			// A failed call is sent again next time: a count may then be reported twice, never lost.
+			// A failed call is sent again next round: a count may then be reported twice, never lost.
 			await Promise.resolve()
 				.then(() => stub.report(report))
 				.catch(() => sent.set(route, before));

@@ -1,6 +1,8 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { PathOptions } from "../proxy/canonical-path.ts";
 import { canonicalPath } from "../proxy/canonical-path.ts";
+import { resolveLimit } from "./adaptive.ts";
 import type { Issue } from "./check.ts";
 import { validate } from "./check.ts";
 import type { DefaultRouteInput as DefaultRouteData, LocationHint } from "./schema.ts";
@@ -39,7 +41,10 @@ export interface BlocksSetting {
 export interface Route {
 	/** Names the route's Durable Object; unique across the config. */
 	readonly name: string;
+	/** Permits; on an adaptive route, its ceiling (adaptive.max). */
 	readonly limit: number;
+	/** Learn the limit within [min, max] from the origin's latency and errors; null: `limit` is fixed. */
+	readonly adaptive: AdaptiveSettings | null;
 	readonly originTimeoutMs: number;
 	readonly maxHoldMs: number;
 	readonly failMode: FailMode;
@@ -52,6 +57,11 @@ export interface Route {
 	/** Durable Objects the route's permits are split across, each holding a fixed share. */
 	readonly shards: number;
 	readonly websocket: WebSocketMode;
+	/**
+	 * How long a cut exchange's permits stay counted after the cut (0: given back at once), for an origin that
+	 * keeps working once its connection is gone. Never past the lease's own expiry.
+	 */
+	readonly cutGraceMs: number;
 	/** Null: "off", one object call per admitted request. */
 	readonly blocks: BlocksSetting | null;
 	/** Where the route's Durable Objects are created; null lets Cloudflare place them near the first caller. */
@@ -119,12 +129,15 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 			return;
 		}
 		const timing = resolveTiming(rule.value, at, errors);
+		const limits = resolveLimit(rule.value, at, errors, "expected an integer >= 1");
 		const canonical = checkCanonicalPattern(rule.value.path, paths, at, errors);
-		if (!timing || !checkShards(rule.value.shards, rule.value.limit, at, errors) || !canonical) return;
-		const { name, limit, path, host, methods, ignoreCase = DEFAULTS.ignoreCase, headFollowsGet = DEFAULTS.headFollowsGet } = rule.value;
+		if (!timing || !limits || limits.limit === "unlimited" || !checkShards(rule.value.shards, limits.limit, at, errors) || !canonical)
+			return;
+		const { name, path, host, methods, ignoreCase = DEFAULTS.ignoreCase, headFollowsGet = DEFAULTS.headFollowsGet } = rule.value;
 		routes.push({
 			name,
-			limit,
+			limit: limits.limit,
+			adaptive: limits.adaptive,
 			...timing,
 			...resolveShaping(rule.value),
 			pattern: new Pattern({ pathname: path, hostname: host ?? "*" }, { ignoreCase }),
@@ -138,20 +151,26 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 }
 
 function parseDefault(raw: unknown, errors: string[]): Route | null {
-	const parsed = validate(DefaultRouteInput, raw);
+	// A [vars.LIMITS.default] table without `limit` (or `adaptive`) leaves unmatched requests unlimited, as no table does.
+	const table = raw as { limit?: unknown; adaptive?: unknown } | null;
+	const filled = typeof table === "object" && table !== null && table.limit === undefined && table.adaptive === undefined;
+	const parsed = validate(DefaultRouteInput, filled ? { ...table, limit: "unlimited" } : raw);
 	if (!parsed.ok) {
 		errors.push(...parsed.issues.map((issue) => formatIssue(issue, "LIMITS.default", raw)));
 		return null;
 	}
 	const timing = resolveTiming(parsed.value, "LIMITS.default", errors);
-	const { limit } = parsed.value;
-	if (limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limit, "LIMITS.default", errors)) return null;
-	return { name: DEFAULT_ROUTE_NAME, limit, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
+	const limits = resolveLimit(parsed.value, "LIMITS.default", errors, 'expected an integer >= 1 or "unlimited"');
+	if (!limits || limits.limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limits.limit, "LIMITS.default", errors)) {
+		return null;
+	}
+	const { limit, adaptive } = limits;
+	return { name: DEFAULT_ROUTE_NAME, limit, adaptive, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
 }
 
 type Shaping = Pick<
 	Route,
-	"failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "websocket" | "blocks" | "locationHint"
+	"failMode" | "perKey" | "queue" | "dryRun" | "rateLimitHeaders" | "shards" | "websocket" | "cutGraceMs" | "blocks" | "locationHint"
 >;
 
 /** Fills in the defaults of the settings that shape how a route admits and answers. */
@@ -164,9 +183,12 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		dryRun: rule.dryRun ?? DEFAULTS.dryRun,
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
 		shards: rule.shards ?? 1,
-		websocket: rule.websocket ?? DEFAULTS.websocket,
+		// Adaptive routes count a WebSocket's handshake only (src/config/adaptive.ts says why).
+		websocket: rule.websocket ?? (rule.adaptive ? "handshake" : DEFAULTS.websocket),
+		cutGraceMs: rule.cutRelease === undefined ? DEFAULTS.cutGraceMs : rule.cutRelease === "immediate" ? 0 : rule.cutRelease.graceMs,
+		// Adaptive routes learn from every exchange, so they take one permit per request (src/config/adaptive.ts).
 		blocks:
-			rule.blocks === "off"
+			rule.blocks === "off" || (rule.adaptive && rule.blocks === undefined)
 				? null
 				: { max: rule.blocks?.max ?? null, returnAfterMs: rule.blocks?.returnAfterMs ?? DEFAULTS.blocks.returnAfterMs },
 		locationHint: rule.locationHint ?? null,

@@ -1,4 +1,5 @@
 // The shape of the LIMITS var in wrangler.toml, with every default in one place.
+import { ADAPTIVE_DEFAULTS } from "../adaptive/settings.ts";
 import type { Check, Output } from "./check.ts";
 import { anything, check, is, list, matching, oneOf, optional, table } from "./check.ts";
 
@@ -23,6 +24,10 @@ export const DEFAULTS = {
 	headFollowsGet: true,
 	/** A WebSocket upgrade holds its permit until the socket closes. */
 	websocket: "hold",
+	/** cutRelease: a cut exchange's permit stays counted this long after the cut (at most until its lease ends). */
+	cutGraceMs: 5_000,
+	/** An adaptive limit's optional settings (src/adaptive/settings.ts); `initial` defaults to `min`. */
+	adaptive: ADAPTIVE_DEFAULTS,
 	/**
 	 * Blocks (README, "Blocks"): an isolate's block holds at most this share of its gauge's limit, so at least
 	 * 1/share isolates can hold one; below 2 permits per block (limits under 20) blocks are off (k = 1).
@@ -83,6 +88,25 @@ const blocksTable = table(
 const blocksSetting: Check<"off" | Output<typeof blocksTable>> = (value, path, issues) =>
 	value === "off" ? "off" : blocksTable(value, path, issues);
 
+/** What happens to the permit of an exchange cut short (client gone, body cancelled, deadline passed). */
+const graceTable = table({ graceMs: millis }, 'expected "immediate" or { graceMs = <milliseconds> }');
+const cutRelease: Check<"immediate" | Output<typeof graceTable>> = (value, path, issues) =>
+	value === "immediate" ? "immediate" : graceTable(value, path, issues);
+const positive = is((v): v is number => typeof v === "number" && Number.isFinite(v) && v > 0, "expected a number > 0");
+const adaptive = table(
+	{
+		min: optional(limit),
+		max: limit,
+		initial: optional(limit),
+		windowMs: optional(millis),
+		probeIntervalMs: optional(millis),
+		alpha: optional(positive),
+		beta: optional(positive),
+		backoff: optional(is((v): v is number => typeof v === "number" && v > 0 && v < 1, "expected a number between 0 and 1")),
+	},
+	"expected a table (adaptive = { min, max })",
+);
+
 /** Settings every route has, including the default route. */
 const routeSettings = {
 	originTimeoutMs: optional(millis),
@@ -95,6 +119,9 @@ const routeSettings = {
 	shards: optional(limit),
 	/** How WebSocket upgrades count: "hold" a permit for the socket's life, for the "handshake" only, or "refuse" them. */
 	websocket: optional(oneOf(["hold", "handshake", "refuse"], 'expected "hold", "handshake" or "refuse"')),
+	cutRelease: optional(cutRelease),
+	/** Instead of `limit`: learn the limit within [min, max] (src/config/adaptive.ts checks the combinations). */
+	adaptive: optional(adaptive),
 	/** Permits leased to isolates in blocks, or "off" (one object call per request). */
 	blocks: optional(blocksSetting),
 	/** Where the route's Durable Objects are created: near the origin. */
@@ -115,7 +142,7 @@ export const RouteRuleInput = table(
 		host: optional(host),
 		ignoreCase: optional(oneOf([true, false], "expected true or false")),
 		headFollowsGet: optional(oneOf([true, false], "expected true or false")),
-		limit,
+		limit: optional(limit),
 		...routeSettings,
 	},
 	"expected a table of route settings",
@@ -123,9 +150,8 @@ export const RouteRuleInput = table(
 
 export const DefaultRouteInput = table(
 	{
-		limit: is(
-			(value): value is number | "unlimited" => value === "unlimited" || isAtLeastOne(value),
-			'expected an integer >= 1 or "unlimited"',
+		limit: optional(
+			is((value): value is number | "unlimited" => value === "unlimited" || isAtLeastOne(value), 'expected an integer >= 1 or "unlimited"'),
 		),
 		...routeSettings,
 	},

@@ -2,20 +2,15 @@
 // give them back exactly once when the exchange ends.
 import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
-import { acquireFirst, PermitGroup } from "../gauge/permit.ts";
-import { logSampled } from "../log.ts";
+import { PermitGroup } from "../gauge/permit.ts";
 import { isWebSocketUpgrade } from "../proxy/forward.ts";
 import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
 import { holdUntilClosed } from "../proxy/websocket.ts";
-import type { LimitView } from "../responses/ratelimit-headers.ts";
 import { setRateLimitHeaders } from "../responses/ratelimit-headers.ts";
-import { gaugeUnavailable, retryAfterSeconds, tooManyRequests, upgradeRefused } from "../responses/refusal.ts";
-import { isolateCounters } from "./isolate-counters.ts";
-import { gaugesFor } from "./partition.ts";
+import { clientClosedRequest, upgradeRefused } from "../responses/refusal.ts";
+import { sampling } from "./exchange-sample.ts";
+import { takePermits } from "./take-permits.ts";
 import type { GateEnv } from "./types.ts";
-
-/** Retry-After on a fail-closed 503: the gauge is usually back within a second. */
-const UNAVAILABLE_RETRY_MS = 1_000;
 
 /** Marks a response that dry-run mode admitted although a limit would have refused it. */
 export const DRY_RUN_HEADER = "pressure-gauge-dry-run";
@@ -34,43 +29,19 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 	if (route.websocket === "refuse" && isWebSocketUpgrade(c.req.raw)) return upgradeRefused(c.req.header("accept") ?? null);
 
 	const permits = new PermitGroup();
-	const views: LimitView[] = [];
-	let wouldRefuse = false;
 	const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
-	const accept = c.req.header("accept") ?? null;
-	for (const alternatives of await gaugesFor(c, route)) {
-		const { spec, result } = await acquireFirst(c.env.GAUGE, alternatives, waitUntil, clientGone);
-		if (result.kind === "granted") {
-			permits.add(result.permit);
-			views.push({ policy: spec.policy, limit: spec.quota, remaining: result.limit - result.inFlight });
-		} else if (result.kind === "refused") {
-			if (result.local) isolateCounters(route.name).localRefusals++;
-			const view = { policy: spec.policy, limit: spec.quota, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) };
-			views.push(view);
-			if (route.dryRun) {
-				wouldRefuse = true;
-				continue;
-			}
-			await permits.release("refused-elsewhere");
-			return tooManyRequests({
-				retryAfterMs: result.retryAfterMs,
-				accept,
-				route: route.name,
-				scope: spec.policy === route.name ? "route" : "key",
-				views,
-				withRateLimitHeaders: route.rateLimitHeaders !== "none",
-			});
-		} else {
-			const counters = isolateCounters(route.name);
-			counters.gaugeErrors++;
-			if (route.failMode === "closed") {
-				await permits.release("refused-elsewhere");
-				return gaugeUnavailable(UNAVAILABLE_RETRY_MS, accept);
-			}
-			counters.failOpen++;
-			logSampled("fail_open", route.name, { route: route.name });
-		}
-	}
+	const taking = takePermits(c, route, permits, waitUntil);
+	// The runtime may cancel this handler when the client leaves mid-acquire: what was granted still goes back.
+	waitUntil(
+		taking.then(
+			(taken) => (taken.kind === "admitted" && clientGone.aborted ? permits.release("abandoned") : undefined),
+			() => permits.release("worker-error"),
+		),
+	);
+	const taken = await taking;
+	if (taken.kind === "answered") return taken.response;
+	if (clientGone.aborted) return clientClosedRequest();
+	const { views, wouldRefuse } = taken;
 
 	const deadline = deadlineFor(route, clientGone);
 	c.set("deadline", deadline);
@@ -81,11 +52,18 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 		throw error;
 	}
 	const failure = c.error ? "worker-error" : c.var.upstreamFailure;
-	if (failure) await permits.release(failure);
-	else if (c.res.webSocket && route.websocket === "hold" && permits.size > 0) c.res = holdUntilClosed(c.res, permits, route.maxHoldMs);
-	else if (!c.res.body) await permits.release("no-body");
+	// On an adaptive route, the release carries how the exchange with the origin went.
+	const releasing = route.adaptive ? sampling(permits, c.var.exchange) : permits;
+	if (failure) await releasing.release(failure);
+	else if (c.res.webSocket && route.websocket === "hold" && permits.size > 0) {
+		// Hono's c.res setter copies the old response's headers onto the new one; clear it first, or the origin's
+		// Sec-WebSocket-Accept and -Extensions (which the relay's own 101 leaves out) would come back.
+		const upgraded = c.res;
+		c.res = undefined;
+		c.res = holdUntilClosed(upgraded, permits, route.maxHoldMs);
+	} else if (!c.res.body) await releasing.release("no-body");
 	else {
-		const held = holdUntilDelivered(c.res.body, permits, deadline, deliveredLength(c.res.headers));
+		const held = holdUntilDelivered(c.res.body, releasing, deadline, deliveredLength(c.res.headers));
 		c.executionCtx.waitUntil(held.done);
 		c.res = new Response(held.body, c.res);
 	}

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { blockSettings } from "../client/block-settings.ts";
 import type { KeySource, Route } from "../config/parse.ts";
+import { shareOf } from "../gauge/layout.ts";
 import type { GaugeSpec } from "../gauge/permit.ts";
 import type { GateEnv } from "./types.ts";
 
@@ -34,11 +35,6 @@ export async function keyObjectName(route: string, key: string): Promise<string>
 	return `key:${route}:${hex.slice(0, 32)}`;
 }
 
-/** Shard i's fixed share of a total: shares differ by at most one and add up to the total. */
-export function shareOf(total: number, shards: number, i: number): number {
-	return Math.floor(total / shards) + (i < total % shards ? 1 : 0);
-}
-
 /** Built once per route (routes live as long as the isolate's parsed config), not on every request. */
 const gaugesOfRoute = new WeakMap<Route, readonly GaugeSpec[]>();
 
@@ -53,17 +49,37 @@ export function routeGauges(route: Route): readonly GaugeSpec[] {
 }
 
 function buildRouteGauges(route: Route): GaugeSpec[] {
-	return Array.from({ length: route.shards }, (_, i) => ({
-		objectName: i === 0 ? `route:${route.name}` : `route:${route.name}#${i}`,
+	const record = `route:${route.name}`;
+	// The objects grant against the route's layout record (shares in force), which this config's layout feeds.
+	const layout = { total: route.limit, shards: route.shards, leaseMs: route.maxHoldMs };
+	const queue = waitQueue(route);
+	return Array.from({ length: route.shards }, (_, index) => ({
+		objectName: index === 0 ? record : `${record}#${index}`,
 		policy: route.name,
 		quota: route.limit,
-		limit: shareOf(route.limit, route.shards, i),
+		limit: shareOf(route.limit, route.shards, index),
 		maxHoldMs: route.maxHoldMs,
-		queue: route.queue ? { size: Math.ceil(route.queue.size / route.shards), maxWaitMs: route.queue.maxWaitMs } : null,
+		queue: queue ? { size: Math.ceil(queue.size / route.shards), maxWaitMs: queue.maxWaitMs } : null,
 		dryRun: route.dryRun,
-		blocks: blockSettings(route, shareOf(route.limit, route.shards, i)),
+		shard: { index, record, layout },
+		cutGraceMs: route.cutGraceMs,
+		...(route.adaptive ? { adaptive: route.adaptive } : {}),
+		blocks: blockSettings(route, shareOf(route.limit, route.shards, index)),
 		...(route.locationHint ? { locationHint: route.locationHint } : {}),
 	}));
+}
+
+/** The route's queue, if requests may wait: never in dry-run, which must change nothing a client sees. */
+function waitQueue(route: Route): Route["queue"] {
+	return route.dryRun ? null : route.queue;
+}
+
+/**
+ * How long a key's lease lives: a key's permit is taken before its request waits in the route's queue, so
+ * its lease covers that wait too, and still outlives the request's deadline by as much as a route lease.
+ */
+export function keyLeaseMs(route: Route): number {
+	return route.maxHoldMs + (waitQueue(route)?.maxWaitMs ?? 0);
 }
 
 /**
@@ -85,9 +101,10 @@ export async function gaugesFor(c: Context<GateEnv>, route: Route, random: () =>
 		policy: `${route.name}.per-key`,
 		quota: perKey.limit,
 		limit: perKey.limit,
-		maxHoldMs: route.maxHoldMs,
+		maxHoldMs: keyLeaseMs(route),
 		queue: null,
 		dryRun: route.dryRun,
+		cutGraceMs: route.cutGraceMs,
 	};
 	return [[share], total.map((g) => ({ ...g, holder: share.objectName }))];
 }

@@ -2,6 +2,7 @@
 import type { GateConfig, Route } from "../config/parse.ts";
 import type { Gauge } from "../gauge/durable-object.ts";
 import type { ReleaseReason } from "../gauge/permit.ts";
+import type { Exchange } from "./exchange-sample.ts";
 
 export interface Bindings {
 	readonly GAUGE: DurableObjectNamespace<Gauge>;
@@ -23,6 +24,8 @@ export interface Variables {
 	deadline: AbortSignal;
 	/** Set by the proxy when the origin failed, so the permit goes back at once. */
 	upstreamFailure: ReleaseReason | undefined;
+	/** Set by the proxy: when the origin was asked, how long its headers took, and its status. */
+	exchange: Exchange | undefined;
 }
 
 export type GateEnv = { Bindings: Bindings; Variables: Variables };
@@ -35,5 +38,10 @@ declare global {
 		 * by src/config/, and `wrangler types --include-env=false --check` keeps the runtime types current.
 		 */
 		interface Env extends Bindings {}
+		/** The main module's exports (`exports` from cloudflare:workers, ctx.exports) and the Durable Object classes. */
+		interface GlobalProps {
+			mainModule: typeof import("../index.ts");
+			durableNamespaces: "Gauge";
+		}
 	}
 }

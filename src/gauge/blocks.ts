@@ -6,6 +6,8 @@ import type { LeaseTable } from "./lease-table.ts";
 export interface BlockContext {
 	/** The effective limit (a runtime limit replaces the configured one). */
 	readonly limit: number;
+	/** The policy's quota in force, for RateLimit headers (default: the limit). */
+	readonly quota?: number;
 	/** Requests waiting in the object's queue: returned permits go to them first, so no block grows. */
 	readonly waiters: number;
 	/** When the object last refused someone (-Infinity: never). */
@@ -20,7 +22,7 @@ export interface BlockContext {
 export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext, now: number): { answer: CheckInAnswer; refused: boolean } {
 	const total = table.inFlight(now);
 	const lease = table.lease(msg.blockId);
-	if (lease?.released) return { answer: answer(0, false, total, ctx, now, 0), refused: false };
+	if (lease && lease.state !== "live") return { answer: answer(0, false, total, ctx, now, 0), refused: false };
 	const current = lease ? (lease.count ?? 1) : 0;
 	const keep = Math.min(current, Math.max(0, msg.want));
 	const free = ctx.limit - (total - current) - keep;
@@ -35,11 +37,15 @@ export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext,
 	const refused = msg.need && count <= msg.inUse;
 	let retryAfterMs = 0;
 	if (refused) {
-		const refusal = table.refuse({ leaseId: msg.blockId, limit: ctx.limit, maxHoldMs: msg.maxHoldMs, dryRun: msg.dryRun }, "full", now);
+		const refusal = table.refuse(
+			{ leaseId: msg.blockId, limit: ctx.limit, maxHoldMs: msg.maxHoldMs, dryRun: msg.dryRun, tentative: msg.tentative ?? false },
+			"full",
+			now,
+		);
 		retryAfterMs = refusal.ok ? 0 : refusal.retryAfterMs;
 	}
-	const lastRefusedAt = refused ? now : ctx.lastRefusedAt;
-	return { answer: answer(count, count > 0, inFlight, { ...ctx, lastRefusedAt }, now, retryAfterMs), refused };
+	const lastRefusedAt = refused && !msg.tentative ? now : ctx.lastRefusedAt;
+	return { answer: answer(count, count > 0, inFlight, { ...ctx, lastRefusedAt }, now, retryAfterMs), refused: refused && !msg.tentative };
 }
 
 function answer(count: number, alive: boolean, inFlight: number, ctx: BlockContext, now: number, retryAfterMs: number): CheckInAnswer {
@@ -48,6 +54,7 @@ function answer(count: number, alive: boolean, inFlight: number, ctx: BlockConte
 		alive,
 		inFlight,
 		limit: ctx.limit,
+		quota: ctx.quota ?? ctx.limit,
 		retryAfterMs,
 		pressure: {
 			waiters: ctx.waiters,

@@ -1,13 +1,20 @@
 // The Durable Object that holds one route's (or one key's) permits: the single authority for its count, worldwide.
 import { DurableObject } from "cloudflare:workers";
+import type { ExchangeSample } from "../adaptive/sample.ts";
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import { log } from "../log.ts";
 import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
 import { emptyReport } from "../protocol.ts";
+import type { AdaptiveStatus } from "./adaptive-gauge.ts";
+import { AdaptiveGauge } from "./adaptive-gauge.ts";
 import { checkInBlock } from "./blocks.ts";
+import type { Layout, LayoutCopy, LayoutState } from "./layout.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
-import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram } from "./lease-table.ts";
+import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram, RefusalReason } from "./lease-table.ts";
 import { LeaseTable } from "./lease-table.ts";
+import type { SeenLayout, ShardRoute } from "./shard-shares.ts";
+import { ShardShares } from "./shard-shares.ts";
 import { WaitQueue } from "./wait-queue.ts";
 
 /** The reaper runs at most this often, however many leases expire. */
@@ -16,13 +23,19 @@ const REAP_INTERVAL_MS = 1_000;
 export interface GaugeStatus {
 	readonly inFlight: number;
 	readonly queued: number;
-	/** The limit set at runtime (PUT …/routes/:name/limit), which replaces the configured one; null when none. */
+	/** The route total set at runtime (PUT …/routes/:name/limit), kept by shard 0; null when none. */
 	readonly limitOverride: number | null;
+	/** Shard 0 of a route: the layout record (layouts in use, shares in force); null elsewhere. */
+	readonly layout: { readonly shares: number[]; readonly layouts: { total: number; shards: number }[] } | null;
 	readonly counters: GaugeCounters;
+	/** When this object started (epoch ms): its counters count from then, as a process's would. */
+	readonly countersSince: number;
 	readonly holdEwmaMs: number;
 	readonly holds: HoldHistogram;
 	/** Keys (by object name) holding the most of this route's permits. */
 	readonly busiestKeys: { holder: string; inFlight: number }[];
+	/** On an adaptive route: the learned limit and what the algorithm sees; null on a fixed one. */
+	readonly adaptive: AdaptiveStatus | null;
 	/** Decisions isolates made without this object (local refusals, gauge errors, fail-open), as they reported them. */
 	readonly reported: { localRefused: number; gaugeErrors: number; failOpen: number };
 }
@@ -30,13 +43,17 @@ export interface GaugeStatus {
 export class Gauge extends DurableObject {
 	/** The time source. Tests replace it to move time without sleeping. */
 	clock: () => number = Date.now;
+	/** When this instance started: counters live in memory, so they begin again with every restart. */
+	private readonly startedAt = Date.now();
 	private readonly table: LeaseTable;
 	/** Waiters live in memory: a restarted object fails their calls, and the Worker treats that as unknown. */
 	private readonly queue = new WaitQueue();
 	/** When the reaper alarm is due, mirrored from storage so acquire need not read it. */
 	private alarmAt: number | null = null;
-	/** The runtime limit, mirrored from storage. */
-	private limitOverride: number | null;
+	/** On a route's shard: the shares it may grant (the layout record on shard 0, a copy elsewhere). */
+	private readonly shares: ShardShares;
+	/** The adaptive limit (src/adaptive/), when the route has one. */
+	private readonly adaptive: AdaptiveGauge;
 	/** When this object last refused someone: the pressure every block check-in is told about. */
 	private lastRefusedAt = Number.NEGATIVE_INFINITY;
 	/** What isolates reported deciding on their own (in memory, like the other counters). */
@@ -45,9 +62,8 @@ export class Gauge extends DurableObject {
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
 		this.table = new LeaseTable(this.createStore(ctx));
-		ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
-		this.limitOverride =
-			ctx.storage.sql.exec<{ value: number }>("SELECT value FROM settings WHERE name = 'limit'").toArray()[0]?.value ?? null;
+		this.shares = new ShardShares(ctx.storage.sql, (record, seen) => env.GAUGE.getByName(record).layoutFor(seen));
+		this.adaptive = new AdaptiveGauge(ctx.storage.sql, ctx.id.name ?? ctx.id.toString());
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
 		});
@@ -60,29 +76,31 @@ export class Gauge extends DurableObject {
 
 	/**
 	 * Grants a lease, refuses, or (when the request may queue and no permit is free) waits in FIFO order
-	 * until a permit frees, the queue's deadline passes, or the caller cancels.
+	 * until a permit frees, the queue's deadline passes, or the caller cancels. A route shard first makes
+	 * sure it knows its share (see layout.ts).
 	 */
 	acquire(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
-		const now = this.clock();
-		if (!req.queue) return this.grant(req, now);
-		// Permits freed by expiry go to those already waiting; nobody jumps the queue.
-		this.drain(now);
-		if (this.queue.length === 0 && this.table.hasRoom(this.limitFor(req), now)) return this.grant(req, now);
-		if (this.queue.length >= req.queue.size) return this.table.refuse(this.effective(req), "queue-full", now);
-		this.table.counters.queued++;
-		return new Promise<AcquireResult>((resolve) => {
-			const timer = setTimeout(() => {
-				if (this.queue.remove(req.leaseId)) resolve(this.table.refuse(this.effective(req), "queue-timeout", this.clock()));
-			}, req.queue?.maxWaitMs);
-			this.queue.push({ req, resolve, timer });
-		});
+		this.adaptive.configure(req.adaptive);
+		const ready = req.shard ? this.shares.prepare(req.shard, this.clock()) : null;
+		return ready ? ready.then(() => this.admit(req)) : this.admit(req);
 	}
 
-	/** Gives a permit back (idempotent) and hands it to the first waiter, if any. */
-	release(leaseId: string, tombstoneMs: number): boolean {
+	/**
+	 * Gives a permit back (idempotent), withdraws a waiter with this id, and hands freed permits to waiters.
+	 * With `graceMs`, the permit stays counted that much longer (a cut exchange, see cutRelease); the reaper
+	 * then ends it and admits waiters. Returns true when this call gave back a held permit. On an adaptive route
+	 * the release carries how the exchange with the origin went (`sample`), and the limit learns from it.
+	 */
+	release(leaseId: string, tombstoneMs: number, graceMs = 0, sample?: ExchangeSample): boolean {
 		const now = this.clock();
-		const freed = this.table.release(leaseId, now, tombstoneMs);
+		const inFlight = sample ? this.table.inFlight(now) : 0;
+		// A waiter with this id belongs to a caller that gave up or whose acquire call failed: it must not be granted.
+		const waiter = this.queue.remove(leaseId);
+		waiter?.resolve(this.refuse(waiter.req, "cancelled", now));
+		const freed = this.table.release(leaseId, now, tombstoneMs, graceMs);
+		if (freed && sample) this.adaptive.record(sample, inFlight, now);
 		if (!freed) this.scheduleReap(now + tombstoneMs);
+		else if (graceMs > 0) this.scheduleReap(now + graceMs);
 		this.drain(now);
 		return freed;
 	}
@@ -91,46 +109,52 @@ export class Gauge extends DurableObject {
 	 * Extends a live lease by `maxHoldMs` from now; false when it was released or has expired (never revived).
 	 * The reaper alarm needs no change: it is due no later than the lease's old expiry and re-arms from there.
 	 */
-	renew(leaseId: string, maxHoldMs: number): boolean {
+	async renew(leaseId: string, maxHoldMs: number, shard: ShardRoute | null = null): Promise<boolean> {
+		// A renewed lease (a held WebSocket) keeps its layout in use: the record must not retire the layout, and
+		// raise other shards' shares, while the lease still counts here (see layout.ts). A shard that cannot reach
+		// shard 0 fails the renewal, and the socket retries or closes.
+		if (shard) await this.shares.prepare(shard, this.clock());
 		return this.table.renew(leaseId, this.clock(), maxHoldMs);
 	}
 
 	/** The caller of a queued acquire gave up: leave the queue, and give back a permit granted meanwhile. */
 	cancel(leaseId: string, tombstoneMs: number): boolean {
-		const waiter = this.queue.remove(leaseId);
-		waiter?.resolve(this.table.refuse(this.effective(waiter.req), "cancelled", this.clock()));
 		return this.release(leaseId, tombstoneMs);
 	}
 
 	/**
-	 * Sets (a number) or clears (null) the runtime limit. It is stored, so it survives restarts. Lowering it
-	 * below the live count admits nothing new until the count drops under it; raising it admits waiters.
+	 * Shard 0: sets (a number) or clears (null) the route's runtime limit, a total over all its shards. It is
+	 * stored, so it survives restarts. Lowering it below the live count admits nothing new until the count drops
+	 * under it; raising it admits waiters. Other shards learn it from `refreshLayout` or within COPY_TTL_MS.
 	 */
-	setLimit(limit: number | null): void {
-		if (limit === null) this.ctx.storage.sql.exec("DELETE FROM settings WHERE name = 'limit'");
-		else this.ctx.storage.sql.exec("INSERT OR REPLACE INTO settings (name, value) VALUES ('limit', ?)", limit);
-		this.limitOverride = limit;
+	setLimit(limit: number | null, layout: Layout | null = null): LayoutState {
+		const state = this.shares.setOverride(limit, layout, this.clock());
+		this.drain(this.clock());
+		return state;
+	}
+
+	/** Shard 0: another shard asks for the shares in force, telling which layouts its callers brought. */
+	layoutFor(seen: SeenLayout[]): LayoutCopy {
+		const copy = this.shares.answer(seen, this.clock());
+		this.drain(this.clock());
+		return copy;
+	}
+
+	/** Another shard: ask shard 0 for the shares now (the runtime limit changed). */
+	async refreshLayout(route: ShardRoute): Promise<void> {
+		await this.shares.refreshNow(route, this.clock);
 		this.drain(this.clock());
 	}
 
 	/**
 	 * An isolate's block: grown, shrunk, renewed or given back (src/gauge/blocks.ts), with its batched report.
-	 * Permits a block gives back go to waiters first.
+	 * Sized against the limit in force (a shard's share, a runtime limit). Permits a block gives back go to
+	 * waiters first. A route shard first makes sure it knows its share (see layout.ts).
 	 */
-	checkIn(msg: CheckIn): CheckInAnswer {
-		const now = this.clock();
+	checkIn(msg: CheckIn): CheckInAnswer | Promise<CheckInAnswer> {
 		if (msg.report) this.report(msg.report);
-		const { answer, refused } = checkInBlock(
-			this.table,
-			msg,
-			{ limit: this.limitOverride ?? msg.limit, waiters: this.queue.length, lastRefusedAt: this.lastRefusedAt },
-			now,
-		);
-		if (refused) this.lastRefusedAt = now;
-		if (answer.count > 0) this.scheduleReap(now + msg.windowMs + msg.maxHoldMs);
-		else this.scheduleReap(now + msg.maxHoldMs);
-		this.drain(now);
-		return answer;
+		const ready = msg.shard ? this.shares.prepare(msg.shard, this.clock()) : null;
+		return ready ? ready.then(() => this.sizeBlock(msg)) : this.sizeBlock(msg);
 	}
 
 	/** Counts an isolate's batch of decisions, once. */
@@ -141,15 +165,20 @@ export class Gauge extends DurableObject {
 		this.reported.failOpen += report.failOpen;
 	}
 
-	status(): GaugeStatus {
+	status(adaptive?: AdaptiveSettings): GaugeStatus {
+		if (adaptive) this.adaptive.configure(adaptive);
+		const layout = this.shares.state();
 		return {
 			inFlight: this.table.inFlight(this.clock()),
 			queued: this.queue.length,
-			limitOverride: this.limitOverride,
+			limitOverride: layout?.override ?? null,
+			layout: layout ? { shares: [...layout.shares], layouts: layout.proposals.map(({ total, shards }) => ({ total, shards })) } : null,
 			counters: { ...this.table.counters },
+			countersSince: this.startedAt,
 			holdEwmaMs: this.table.holdEwmaMs,
 			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
 			busiestKeys: this.table.busiestHolders(BUSIEST_HOLDERS),
+			adaptive: this.adaptive.status(),
 			reported: { localRefused: this.reported.localRefused, gaugeErrors: this.reported.gaugeErrors, failOpen: this.reported.failOpen },
 		};
 	}
@@ -165,25 +194,98 @@ export class Gauge extends DurableObject {
 		if (next !== null) this.scheduleReap(Math.max(next, now + REAP_INTERVAL_MS));
 	}
 
-	/** A runtime limit replaces the configured one the Worker sends. */
-	private limitFor(req: AcquireRequest): number {
-		return this.limitOverride ?? req.limit;
+	private admit(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
+		const now = this.clock();
+		if (!req.queue) return this.grant(req, now);
+		// Permits freed by expiry go to those already waiting; nobody jumps the queue.
+		this.drain(now);
+		// A repeated acquire, or one whose id was already released (a tombstone), is answered at once, never queued.
+		if (this.table.knows(req.leaseId, now)) return this.grant(req, now);
+		if (this.queue.length === 0 && this.table.hasRoom(this.limitFor(req, now), now)) return this.grant(req, now);
+		if (req.tentative) return this.refuse(req, "full", now);
+		if (this.queue.length >= req.queue.size) return this.refuse(req, "queue-full", now);
+		this.table.counters.queued++;
+		return new Promise<AcquireResult>((resolve) => {
+			const timer = setTimeout(() => {
+				if (this.queue.remove(req.leaseId)) resolve(this.refuse(req, "queue-timeout", this.clock()));
+			}, req.queue?.maxWaitMs);
+			this.queue.push({ req, resolve, timer });
+		});
 	}
 
-	private effective(req: AcquireRequest): AcquireRequest {
-		return this.limitOverride === null ? req : { ...req, limit: this.limitOverride };
+	/**
+	 * The limit in force for a request: a route shard's share from the layout record, or a key's own limit. An
+	 * adaptive route (always one shard) admits up to its learned limit, unless a runtime limit pins it.
+	 */
+	private limitFor(req: AcquireRequest, now: number): number {
+		return this.withinLearned(req, req.shard ? this.shares.share(req.shard, now) : req.limit);
+	}
+
+	/** The quota a request's answer advertises: the route's total in force (learned, on an adaptive route), or the key's limit. */
+	private quotaFor(req: AcquireRequest): number {
+		return this.withinLearned(req, req.shard ? this.shares.total(req.shard) : req.limit);
+	}
+
+	/**
+	 * On an adaptive route, the learned limit, never above what the layout record has in force: during a rollout
+	 * from a fixed config, the old config's smaller limit still holds (the record takes the smaller of the two).
+	 */
+	private withinLearned(req: AcquireRequest, inForce: number): number {
+		const learned = this.learnedLimit(req);
+		return learned === null ? inForce : Math.min(learned, inForce);
+	}
+
+	/** The adaptive limit in force: null on a fixed route, or while a runtime limit (PUT …/limit) pins it. */
+	private learnedLimit(req: AcquireRequest): number | null {
+		if (!req.adaptive) return null;
+		return (this.shares.state()?.override ?? null) === null ? this.adaptive.limit : null;
+	}
+
+	private sizeBlock(msg: CheckIn): CheckInAnswer {
+		const now = this.clock();
+		const req: AcquireRequest = {
+			leaseId: msg.blockId,
+			limit: msg.limit,
+			maxHoldMs: msg.maxHoldMs,
+			...(msg.shard ? { shard: msg.shard } : {}),
+		};
+		const { answer, refused } = checkInBlock(
+			this.table,
+			msg,
+			{ limit: this.limitFor(req, now), quota: this.quotaFor(req), waiters: this.queue.length, lastRefusedAt: this.lastRefusedAt },
+			now,
+		);
+		if (refused) this.lastRefusedAt = now;
+		this.scheduleReap(now + (answer.count > 0 ? msg.windowMs : 0) + msg.maxHoldMs);
+		this.drain(now);
+		return answer;
 	}
 
 	private grant(req: AcquireRequest, now: number): AcquireResult {
-		const result = this.table.acquire(this.effective(req), now);
+		const result = this.table.acquire({ ...req, limit: this.limitFor(req, now) }, now);
 		if (result.ok) this.scheduleReap(result.expiresAt);
-		else this.lastRefusedAt = now;
-		return result;
+		if (!result.ok) this.lastRefusedAt = now;
+		return { ...result, quota: this.quotaFor(req) };
+	}
+
+	private refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
+		if (reason !== "cancelled" && !req.tentative) this.lastRefusedAt = now;
+		return { ...this.table.refuse({ ...req, limit: this.limitFor(req, now) }, reason, now), quota: this.quotaFor(req) };
 	}
 
 	/** Admits waiters, oldest first, while permits are free. */
 	private drain(now: number): void {
-		for (let head = this.queue.peek(); head && this.table.hasRoom(this.limitFor(head.req), now); head = this.queue.peek()) {
+		for (let head = this.queue.peek(); head; head = this.queue.peek()) {
+			const route = head.req.shard;
+			if (route && this.shares.needsRefresh(route, now)) {
+				// The copy of the shares ran out: ask shard 0 before granting anyone, then try again.
+				void this.shares.prepare(route, now)?.then(
+					() => this.drain(this.clock()),
+					() => undefined,
+				);
+				return;
+			}
+			if (!this.table.hasRoom(this.limitFor(head.req, now), now)) return;
 			this.queue.shift();
 			head.resolve(this.grant(head.req, now));
 		}

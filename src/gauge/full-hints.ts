@@ -20,6 +20,8 @@ const MAX_HINTS = 10_000;
 
 export interface FullHint {
 	readonly limit: number;
+	/** The policy's quota in force, as the object last advertised it (for the RateLimit fields). */
+	readonly quota: number;
 	/** When a permit is likely free, as the Durable Object estimated it. */
 	readonly freeAt: number;
 }
@@ -42,6 +44,7 @@ export type Answer = {
 	readonly granted: boolean;
 	readonly full: boolean;
 	readonly limit: number;
+	readonly quota: number;
 	readonly inFlight: number;
 	readonly retryAfterMs: number;
 };
@@ -76,6 +79,7 @@ export class FullHints {
 			this.remember(gauge, {
 				until: now + ttl,
 				limit: answer.limit,
+				quota: answer.quota,
 				freeAt: now + answer.retryAfterMs,
 				free: 0,
 				probes: entry?.probes ?? 0,

@@ -1,33 +1,46 @@
 // Where leases live: SQLite in the Durable Object, or a Map for tests and the benchmark.
 
+/**
+ * - live: held, counted; expiring live is a leak (reaped).
+ * - ending: given back by a cut exchange whose origin may still be working: counted until it expires, then gone
+ *   without counting as reaped (cutRelease).
+ * - released: given back; stays as a tombstone until it expires, so a late duplicate acquire is refused.
+ */
+export type LeaseState = "live" | "ending" | "released";
+
 export interface Lease {
 	readonly id: string;
 	readonly acquiredAt: number;
 	readonly expiresAt: number;
-	/** A released lease stays as a tombstone until it expires, so a late duplicate acquire is refused. */
-	readonly released: boolean;
+	readonly state: LeaseState;
 	/** Who holds it within the gauge (a key's object name), or null. */
 	readonly holder: string | null;
 	/** Permits the lease holds: 1, or a block's size (a block leased to an isolate; README, "Blocks"). Default 1. */
 	readonly count?: number;
 }
 
+/** The state as stored in SQLite's `released` column (0 and 1 were its meanings before "ending" existed). */
+const STORED: Record<LeaseState, number> = { live: 0, released: 1, ending: 2 };
+const STATE_OF = ["live", "released", "ending"] as const;
+
 /** Every method is synchronous: a lease table over it never yields between check and write. */
 export interface LeaseStore {
 	get(id: string): Lease | null;
 	insert(lease: Lease): void;
 	markReleased(id: string): void;
-	/** Moves a live (unreleased) lease's expiry; a released one is left as it is. */
+	/** Moves a live lease's expiry; one given back (released or ending) is left as it is. */
 	setExpiry(id: string, expiresAt: number): void;
+	/** Given back, but counted until `expiresAt` (which is never later than the lease's own). */
+	markEnding(id: string, expiresAt: number): void;
+	/** Deletes every row with expiresAt <= now; returns how many of them were still live (leaked). */
+	deleteExpired(now: number): number;
 	/** Resizes a live lease (a block): its count and expiry. */
 	setBlock(id: string, count: number, expiresAt: number): void;
-	/** Deletes every row with expiresAt <= now; returns how many of them were still live. */
-	deleteExpired(now: number): number;
-	/** Permits held by live leases: the sum of their counts. */
+	/** Permits held by leases that count against the limit (live and ending ones): the sum of their counts. */
 	countLive(): number;
 	oldestLiveAcquiredAt(): number | null;
 	nextExpiry(): number | null;
-	/** The holders with the most live leases, most first. */
+	/** The holders with the most counted leases, most first. */
 	busiestHolders(n: number): { holder: string; inFlight: number }[];
 }
 
@@ -55,24 +68,29 @@ export class MemoryLeaseStore implements LeaseStore {
 
 	markReleased(id: string): void {
 		const lease = this.rows.get(id);
-		if (lease) this.rows.set(id, { ...lease, released: true });
+		if (lease) this.rows.set(id, { ...lease, state: "released" });
+	}
+
+	markEnding(id: string, expiresAt: number): void {
+		const lease = this.rows.get(id);
+		if (lease) this.rows.set(id, { ...lease, state: "ending", expiresAt: Math.min(lease.expiresAt, expiresAt) });
 	}
 
 	setExpiry(id: string, expiresAt: number): void {
 		const lease = this.rows.get(id);
-		if (lease && !lease.released) this.rows.set(id, { ...lease, expiresAt });
+		if (lease?.state === "live") this.rows.set(id, { ...lease, expiresAt });
 	}
 
 	setBlock(id: string, count: number, expiresAt: number): void {
 		const lease = this.rows.get(id);
-		if (lease && !lease.released) this.rows.set(id, { ...lease, count, expiresAt });
+		if (lease?.state === "live") this.rows.set(id, { ...lease, count, expiresAt });
 	}
 
 	deleteExpired(now: number): number {
 		let live = 0;
 		for (const [id, lease] of this.rows) {
 			if (lease.expiresAt > now) continue;
-			if (!lease.released) live++;
+			if (lease.state === "live") live++;
 			this.rows.delete(id);
 		}
 		return live;
@@ -80,14 +98,14 @@ export class MemoryLeaseStore implements LeaseStore {
 
 	countLive(): number {
 		let n = 0;
-		for (const lease of this.rows.values()) if (!lease.released) n += lease.count ?? 1;
+		for (const lease of this.rows.values()) if (lease.state !== "released") n += lease.count ?? 1;
 		return n;
 	}
 
 	oldestLiveAcquiredAt(): number | null {
 		let oldest: number | null = null;
 		for (const lease of this.rows.values()) {
-			if (!lease.released && (oldest === null || lease.acquiredAt < oldest)) oldest = lease.acquiredAt;
+			if (lease.state !== "released" && (oldest === null || lease.acquiredAt < oldest)) oldest = lease.acquiredAt;
 		}
 		return oldest;
 	}
@@ -101,7 +119,7 @@ export class MemoryLeaseStore implements LeaseStore {
 	busiestHolders(n: number): { holder: string; inFlight: number }[] {
 		const counts = new Map<string, number>();
 		for (const lease of this.rows.values()) {
-			if (!lease.released && lease.holder !== null) counts.set(lease.holder, (counts.get(lease.holder) ?? 0) + 1);
+			if (lease.state !== "released" && lease.holder !== null) counts.set(lease.holder, (counts.get(lease.holder) ?? 0) + 1);
 		}
 		return rankHolders(counts, n);
 	}
@@ -125,7 +143,9 @@ export class SqlLeaseStore implements LeaseStore {
 		if (!columns.some((c) => c.name === "holder")) sql.exec("ALTER TABLE leases ADD COLUMN holder TEXT");
 		if (!columns.some((c) => c.name === "count")) sql.exec("ALTER TABLE leases ADD COLUMN count INTEGER NOT NULL DEFAULT 1");
 		sql.exec("CREATE INDEX IF NOT EXISTS leases_by_expiry ON leases (expires_at)");
-		sql.exec("CREATE INDEX IF NOT EXISTS live_leases ON leases (acquired_at) WHERE released = 0");
+		// Counted leases: live (0) and ending (2). Replaces the index of live leases only.
+		sql.exec("DROP INDEX IF EXISTS live_leases");
+		sql.exec("CREATE INDEX IF NOT EXISTS counted_leases ON leases (acquired_at) WHERE released <> 1");
 	}
 
 	get(id: string): Lease | null {
@@ -135,9 +155,15 @@ export class SqlLeaseStore implements LeaseStore {
 				id,
 			)
 			.toArray()[0];
-		return row
-			? { id, acquiredAt: row.acquired_at, expiresAt: row.expires_at, released: row.released === 1, holder: row.holder, count: row.count }
-			: null;
+		if (!row) return null;
+		return {
+			id,
+			acquiredAt: row.acquired_at,
+			expiresAt: row.expires_at,
+			state: STATE_OF[row.released] ?? "released",
+			holder: row.holder,
+			count: row.count,
+		};
 	}
 
 	insert(lease: Lease): void {
@@ -146,7 +172,7 @@ export class SqlLeaseStore implements LeaseStore {
 			lease.id,
 			lease.acquiredAt,
 			lease.expiresAt,
-			lease.released ? 1 : 0,
+			STORED[lease.state],
 			lease.holder,
 			lease.count ?? 1,
 		);
@@ -158,6 +184,10 @@ export class SqlLeaseStore implements LeaseStore {
 
 	setExpiry(id: string, expiresAt: number): void {
 		this.sql.exec("UPDATE leases SET expires_at = ? WHERE id = ? AND released = 0", expiresAt, id);
+	}
+
+	markEnding(id: string, expiresAt: number): void {
+		this.sql.exec("UPDATE leases SET released = 2, expires_at = MIN(expires_at, ?) WHERE id = ?", expiresAt, id);
 	}
 
 	setBlock(id: string, count: number, expiresAt: number): void {
@@ -172,11 +202,11 @@ export class SqlLeaseStore implements LeaseStore {
 	}
 
 	countLive(): number {
-		return this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(count), 0) AS n FROM leases WHERE released = 0").one().n;
+		return this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(count), 0) AS n FROM leases WHERE released <> 1").one().n;
 	}
 
 	oldestLiveAcquiredAt(): number | null {
-		return this.sql.exec<{ t: number | null }>("SELECT MIN(acquired_at) AS t FROM leases WHERE released = 0").one().t;
+		return this.sql.exec<{ t: number | null }>("SELECT MIN(acquired_at) AS t FROM leases WHERE released <> 1").one().t;
 	}
 
 	nextExpiry(): number | null {
@@ -186,7 +216,7 @@ export class SqlLeaseStore implements LeaseStore {
 	busiestHolders(n: number): { holder: string; inFlight: number }[] {
 		return this.sql
 			.exec<{ holder: string; inFlight: number }>(
-				"SELECT holder, COUNT(*) AS inFlight FROM leases WHERE released = 0 AND holder IS NOT NULL GROUP BY holder ORDER BY inFlight DESC LIMIT ?",
+				"SELECT holder, COUNT(*) AS inFlight FROM leases WHERE released <> 1 AND holder IS NOT NULL GROUP BY holder ORDER BY inFlight DESC LIMIT ?",
 				n,
 			)
 			.toArray();

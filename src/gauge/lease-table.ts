@@ -1,6 +1,8 @@
 // The permit gauge's rules, free of I/O and of the clock: every call is handed `now`.
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { Report } from "../protocol.ts";
 import type { Lease, LeaseStore } from "./lease-store.ts";
+import type { ShardRoute } from "./shard-shares.ts";
 
 export interface AcquireRequest {
 	/** Made by the caller before it asks, so a retried acquire cannot take a second permit. */
@@ -14,6 +16,15 @@ export interface AcquireRequest {
 	readonly holder?: string;
 	/** Wait in FIFO order for a permit instead of being refused at once. */
 	readonly queue?: { readonly size: number; readonly maxWaitMs: number };
+	/**
+	 * Not the request's last try (another shard of the route follows): it never waits, and a refusal is not
+	 * counted, so a request refused by every shard it tried counts once, on the last.
+	 */
+	readonly tentative?: boolean;
+	/** On a route's shard: the object grants against the route's layout record, not against `limit`. */
+	readonly shard?: ShardRoute;
+	/** On an adaptive route: the object learns the limit within these bounds, and `limit` is only its ceiling. */
+	readonly adaptive?: AdaptiveSettings;
 }
 
 /** Why a permit was not granted. */
@@ -27,12 +38,21 @@ export type RefusalReason =
 	| "cancelled";
 
 export type AcquireResult =
-	| { readonly ok: true; readonly leaseId: string; readonly expiresAt: number; readonly inFlight: number; readonly limit: number }
+	| {
+			readonly ok: true;
+			readonly leaseId: string;
+			readonly expiresAt: number;
+			readonly inFlight: number;
+			readonly limit: number;
+			/** The policy's quota in force: a route's total over all its shards, or a key's limit. */
+			readonly quota: number;
+	  }
 	| {
 			readonly ok: false;
 			readonly reason: RefusalReason;
 			readonly inFlight: number;
 			readonly limit: number;
+			readonly quota: number;
 			/** When a permit is likely to free, from the holds seen so far. */
 			readonly retryAfterMs: number;
 	  };
@@ -85,32 +105,36 @@ export class LeaseTable {
 		this.reap(now);
 		const existing = this.store.get(req.leaseId);
 		const inFlight = this.store.countLive();
-		if (existing && !existing.released) {
-			return { ok: true, leaseId: req.leaseId, expiresAt: existing.expiresAt, inFlight, limit: req.limit };
+		if (existing?.state === "live") {
+			return { ok: true, leaseId: req.leaseId, expiresAt: existing.expiresAt, inFlight, limit: req.limit, quota: req.limit };
 		}
 		if (existing) return this.refuse(req, "released", now);
 		if (inFlight >= req.limit) return this.refuse(req, "full", now);
 		const expiresAt = now + req.maxHoldMs;
-		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, released: false, holder: req.holder ?? null });
+		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, state: "live", holder: req.holder ?? null });
 		this.counters.admitted++;
-		return { ok: true, leaseId: req.leaseId, expiresAt, inFlight: inFlight + 1, limit: req.limit };
+		return { ok: true, leaseId: req.leaseId, expiresAt, inFlight: inFlight + 1, limit: req.limit, quota: req.limit };
 	}
 
 	/**
 	 * Gives a permit back. Idempotent. An unknown id leaves a tombstone until `now + tombstoneMs`,
 	 * so an acquire with that id that arrives late (a retried RPC) cannot take a permit.
-	 * Returns true when this call freed a live permit.
+	 * With `graceMs` (a cut exchange whose origin may still be working), the permit stays counted until
+	 * `now + graceMs`, never past its lease's expiry, and its end is a release, not a leak.
+	 * Returns true when this call gave back a held permit.
 	 */
-	release(leaseId: string, now: number, tombstoneMs: number): boolean {
+	release(leaseId: string, now: number, tombstoneMs: number, graceMs = 0): boolean {
 		const lease = this.store.get(leaseId);
 		if (!lease) {
-			this.store.insert({ id: leaseId, acquiredAt: now, expiresAt: now + tombstoneMs, released: true, holder: null });
+			this.store.insert({ id: leaseId, acquiredAt: now, expiresAt: now + tombstoneMs, state: "released", holder: null });
 			return false;
 		}
-		if (lease.released) return false;
-		this.store.markReleased(leaseId);
+		if (lease.state !== "live") return false;
+		const freeAt = Math.min(now + graceMs, lease.expiresAt);
+		if (graceMs > 0) this.store.markEnding(leaseId, freeAt);
+		else this.store.markReleased(leaseId);
 		this.counters.released++;
-		const held = Math.max(0, now - lease.acquiredAt);
+		const held = Math.max(0, freeAt - lease.acquiredAt);
 		this.holdEwmaMs += HOLD_EWMA_WEIGHT * (held - this.holdEwmaMs);
 		this.recordHold(held);
 		return true;
@@ -124,16 +148,28 @@ export class LeaseTable {
 	renew(leaseId: string, now: number, maxHoldMs: number): boolean {
 		this.reap(now);
 		const lease = this.store.get(leaseId);
-		if (!lease || lease.released) return false;
+		if (lease?.state !== "live") return false;
 		this.store.setExpiry(leaseId, Math.max(lease.expiresAt, now + maxHoldMs));
 		return true;
 	}
 
-	/** Counts and describes a refusal. */
+	/** Counts (unless tentative: another shard answers for the request) and describes a refusal. */
 	refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
-		if (req.dryRun) this.counters.dryRunRefused++;
-		else this.counters.refused++;
-		return { ok: false, reason, inFlight: this.store.countLive(), limit: req.limit, retryAfterMs: this.estimateWait(now) };
+		if (req.tentative || reason === "cancelled") {
+			// The request's last try counts it; a caller that gave up was not refused.
+		} else if (req.dryRun) {
+			this.counters.dryRunRefused++;
+		} else {
+			this.counters.refused++;
+		}
+		const inFlight = this.store.countLive();
+		return { ok: false, reason, inFlight, limit: req.limit, quota: req.limit, retryAfterMs: this.estimateWait(now) };
+	}
+
+	/** True when this lease id has a row: a live lease (a repeated acquire) or a tombstone (released before). */
+	knows(leaseId: string, now: number): boolean {
+		this.reap(now);
+		return this.store.get(leaseId) !== null;
 	}
 
 	busiestHolders(n: number): { holder: string; inFlight: number }[] {
@@ -171,7 +207,7 @@ export class LeaseTable {
 	/** Creates or resizes a block (one lease holding `count` permits). Admissions under it are reported, not counted here. */
 	putBlock(id: string, count: number, now: number, expiresAt: number): void {
 		if (this.store.get(id)) this.store.setBlock(id, count, expiresAt);
-		else this.store.insert({ id, acquiredAt: now, expiresAt, released: false, holder: null, count });
+		else this.store.insert({ id, acquiredAt: now, expiresAt, state: "live", holder: null, count });
 	}
 
 	/** A block given back: a tombstone until its expiry, so a late check-in cannot revive it. */

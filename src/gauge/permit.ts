@@ -1,13 +1,15 @@
 // The Worker's side of the gauge: ask a Durable Object for a permit, and give it back exactly once.
+import type { ExchangeSample } from "../adaptive/sample.ts";
+import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { BlockSettings } from "../client/block-pool.ts";
 import { acquireFromBlock } from "../client/blocks.ts";
-import { scheduleReport } from "../client/reports.ts";
 import type { LocationHint } from "../config/schema.ts";
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
 import type { Decision } from "./full-hints.ts";
 import { fullHints } from "./full-hints.ts";
 import type { AcquireRequest } from "./lease-table.ts";
+import type { ShardRoute } from "./shard-shares.ts";
 
 export type ReleaseReason =
 	| "delivered"
@@ -21,12 +23,27 @@ export type ReleaseReason =
 	| "refused-elsewhere"
 	/** A held WebSocket closed, from the client's side or the origin's. */
 	| "client-closed"
+	/**
+	 * A held WebSocket's client vanished (no close frame, an error, a failed send). Not a cut exchange: the gate
+	 * closes the origin's socket itself, so the origin is not left working and no cutRelease grace applies.
+	 */
+	| "client-dropped"
 	| "origin-closed"
 	/** A held WebSocket's lease could not be renewed (released, expired, or its object unreachable too long). */
-	| "lease-lost";
+	| "lease-lost"
+	/** The client left before the request was sent to the origin. */
+	| "abandoned";
 
 /** How a renewal went: the lease lives on, is gone for good, or its object did not answer (try again). */
 export type RenewOutcome = "renewed" | "lost" | "unavailable";
+
+/** Endings that cut an exchange the origin may still be working on: their permits follow the route's cutRelease. */
+const CUTS: ReadonlySet<ReleaseReason> = new Set<ReleaseReason>(["client-cancelled", "client-disconnected", "origin-timeout"]);
+
+/** How long a permit ended for `reason` stays counted: the route's cutRelease grace for a cut, else 0. */
+export function graceMsFor(reason: ReleaseReason, spec: Pick<GaugeSpec, "cutGraceMs">): number {
+	return CUTS.has(reason) ? spec.cutGraceMs : 0;
+}
 
 /** One Durable Object's count and how a request asks it: the route's total or a key's share. */
 export interface GaugeSpec {
@@ -36,13 +53,20 @@ export interface GaugeSpec {
 	readonly policy: string;
 	/** The policy's quota in RateLimit headers: the route's total even when this object holds a shard of it. */
 	readonly quota: number;
-	/** Permits this object holds. */
+	/** Permits this object holds (a key's limit; a route shard's share is decided by the object, see layout.ts). */
 	readonly limit: number;
+	/** How long its lease lives if never released; also how long a tombstone for it lives. */
 	readonly maxHoldMs: number;
 	readonly queue: AcquireRequest["queue"] | null;
 	readonly dryRun: boolean;
 	/** On the route's gauge: the key's object name, so the route can tell its busiest keys. */
 	readonly holder?: string;
+	/** On a route's shard: which one, the config's layout, and where the layout record is. */
+	readonly shard?: ShardRoute;
+	/** How long a cut exchange's permit stays counted after the cut (0: given back at once). */
+	readonly cutGraceMs: number;
+	/** On an adaptive route's gauge: the object learns its limit, and each release carries a sample. */
+	readonly adaptive?: AdaptiveSettings;
 	/** Permits leased to this isolate in blocks (README, "Blocks"); absent or null: one object call per request. */
 	readonly blocks?: BlockSettings | null;
 	/** Where the object is created (a Durable Object location hint, e.g. "enam"). */
@@ -50,17 +74,28 @@ export interface GaugeSpec {
 }
 
 export type PermitResult =
-	| { readonly kind: "granted"; readonly permit: Renewable; readonly inFlight: number; readonly limit: number }
+	| {
+			readonly kind: "granted";
+			/** A lease of its own, or one of its isolate's block (src/client/blocks.ts). */
+			readonly permit: Renewable;
+			readonly inFlight: number;
+			readonly limit: number;
+			/** The policy's quota in force (a route's total over its shards, or a key's limit). */
+			readonly quota: number;
+	  }
 	| {
 			readonly kind: "refused";
 			readonly retryAfterMs: number;
 			readonly inFlight: number;
 			readonly limit: number;
+			readonly quota: number;
 			/** Refused from this isolate's hint that the gauge is full, without a Durable Object call. */
 			readonly local: boolean;
 	  }
 	/** The Durable Object could not answer; whether it granted the lease is unknown. */
-	| { readonly kind: "unavailable"; readonly error: unknown };
+	| { readonly kind: "unavailable"; readonly error: unknown }
+	/** The client had gone before the object was asked: nothing was taken. */
+	| { readonly kind: "cancelled" };
 
 type Stub = DurableObjectStub<Gauge>;
 
@@ -69,27 +104,29 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 
 /**
  * Asks the spec's Durable Object for a permit. If the client goes away while the request waits in the
- * object's queue, the wait is cancelled (and a permit granted meanwhile given back).
+ * object's queue, the wait is cancelled (and a permit granted meanwhile given back); a client already gone
+ * asks nothing. A tentative ask (another shard follows) never waits and is not counted if refused.
  */
 export async function acquirePermit(
 	ns: DurableObjectNamespace<Gauge>,
 	spec: GaugeSpec,
 	waitUntil: WaitUntil,
 	clientGone: AbortSignal,
+	tentative = false,
+	single = false,
 ): Promise<PermitResult> {
-	// The route's first object collects what isolates decide on their own (local refusals, errors, fail-open).
-	if (spec.objectName.split("#")[0] === `route:${spec.policy}`) scheduleReport(ns, spec, waitUntil);
-	if (spec.blocks) {
+	if (clientGone.aborted) return { kind: "cancelled" };
+	if (spec.blocks && !single) {
 		// Permits this isolate already holds come first: a "full" hint may well be about them.
-		const fromBlock = await acquireFromBlock(ns, spec, waitUntil);
+		const fromBlock = await acquireFromBlock(ns, spec, waitUntil, tentative);
 		if (fromBlock) return fromBlock;
 	}
 	// Requests that would wait (queue) or be admitted anyway (dry-run) must reach the object.
 	const hinted = !spec.queue && !spec.dryRun;
 	const decision: Decision = hinted ? fullHints.check(spec.objectName, Date.now()) : { probe: false };
 	if ("refuse" in decision) {
-		const { limit, freeAt } = decision.refuse;
-		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - Date.now()), inFlight: limit, limit, local: true };
+		const { limit, quota, freeAt } = decision.refuse;
+		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - Date.now()), inFlight: limit, limit, quota, local: true };
 	}
 	const probe = decision.probe;
 	const stub = spec.locationHint ? ns.getByName(spec.objectName, { locationHint: spec.locationHint }) : ns.getByName(spec.objectName);
@@ -101,9 +138,12 @@ export async function acquirePermit(
 		...(spec.queue ? { queue: spec.queue } : {}),
 		...(spec.dryRun ? { dryRun: true } : {}),
 		...(spec.holder ? { holder: spec.holder } : {}),
+		...(spec.shard ? { shard: spec.shard } : {}),
+		...(tentative ? { tentative: true } : {}),
+		...(spec.adaptive ? { adaptive: spec.adaptive } : {}),
 	};
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
-	if (spec.queue) clientGone.addEventListener("abort", onGone, { once: true });
+	if (spec.queue && !tentative) clientGone.addEventListener("abort", onGone, { once: true });
 	const askedAt = Date.now();
 	try {
 		const result = await stub.acquire(request);
@@ -112,15 +152,14 @@ export async function acquirePermit(
 				granted: result.ok,
 				full: !result.ok && result.reason === "full",
 				limit: result.limit,
+				quota: result.quota,
 				inFlight: result.inFlight,
 				retryAfterMs: result.ok ? 0 : result.retryAfterMs,
 			});
 		}
-		if (result.ok) {
-			const permit = new Permit(stub, leaseId, spec, waitUntil, askedAt);
-			return { kind: "granted", permit, inFlight: result.inFlight, limit: result.limit };
-		}
-		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight: result.inFlight, limit: result.limit, local: false };
+		const { inFlight, limit, quota } = result;
+		if (result.ok) return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil, askedAt), inFlight, limit, quota };
+		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight, limit, quota, local: false };
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
 		// (a tombstone if it never ran); its expiry is the backstop. Overloaded objects are not retried.
@@ -135,18 +174,20 @@ export async function acquirePermit(
 
 /**
  * Tries the alternatives for one limit in turn (a sharded route's shards) and stops at the first grant.
- * Otherwise returns the last answer: a refusal or an unavailable object.
+ * Otherwise returns the last answer: a refusal or an unavailable object. Every try but the last is tentative:
+ * a request waits (in a queue) only at its last try, so at most once, and a refusal is counted once.
  */
 export async function acquireFirst(
 	ns: DurableObjectNamespace<Gauge>,
 	alternatives: readonly GaugeSpec[],
 	waitUntil: WaitUntil,
 	clientGone: AbortSignal,
+	single = false,
 ): Promise<{ spec: GaugeSpec; result: PermitResult }> {
 	let last: { spec: GaugeSpec; result: PermitResult } | null = null;
-	for (const spec of alternatives) {
-		last = { spec, result: await acquirePermit(ns, spec, waitUntil, clientGone) };
-		if (last.result.kind === "granted") return last;
+	for (const [i, spec] of alternatives.entries()) {
+		last = { spec, result: await acquirePermit(ns, spec, waitUntil, clientGone, i < alternatives.length - 1, single) };
+		if (last.result.kind === "granted" || last.result.kind === "cancelled") return last;
 	}
 	if (!last) throw new Error("acquireFirst needs at least one gauge");
 	return last;
@@ -158,7 +199,8 @@ function isOverloaded(error: unknown): boolean {
 
 /** Something that gives permits back: release is idempotent, only the first call counts. */
 export interface Releasable {
-	release(reason: ReleaseReason): Promise<void>;
+	/** `sample` (how the exchange with the origin went) reaches only an adaptive route's object. */
+	release(reason: ReleaseReason, sample?: ExchangeSample | null): Promise<void>;
 	/** Why it was given back, once it has been. */
 	readonly reason: ReleaseReason | null;
 }
@@ -198,7 +240,7 @@ export class Permit implements Renewable {
 		if (this.released) return "lost";
 		const askedAt = Date.now();
 		try {
-			if (!(await this.stub.renew(this.leaseId, this.spec.maxHoldMs))) return "lost";
+			if (!(await this.stub.renew(this.leaseId, this.spec.maxHoldMs, this.spec.shard ?? null))) return "lost";
 			this.leaseFrom = askedAt;
 			return "renewed";
 		} catch (error) {
@@ -207,12 +249,15 @@ export class Permit implements Renewable {
 		}
 	}
 
-	release(reason: ReleaseReason): Promise<void> {
+	/** `sample` (how the exchange with the origin went) reaches only an adaptive route's object. */
+	release(reason: ReleaseReason, sample?: ExchangeSample | null): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs).then(
-			// Once the object has it back, the permit is free for this isolate's next request.
-			() => fullHints.freed(this.spec.objectName, Date.now()),
+		const graceMs = graceMsFor(reason, this.spec);
+		const learn = this.spec.adaptive && sample ? sample : undefined;
+		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs, graceMs, learn).then(
+			// Once the object has it back, the permit is free for this isolate's next request (not yet, with a grace).
+			() => (graceMs === 0 ? fullHints.freed(this.spec.objectName, Date.now()) : undefined),
 			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
 		);
 		this.waitUntil(this.released);
@@ -243,10 +288,10 @@ export class PermitGroup implements Renewable {
 		return outcomes.includes("lost") ? "lost" : outcomes.includes("unavailable") ? "unavailable" : "renewed";
 	}
 
-	release(reason: ReleaseReason): Promise<void> {
+	release(reason: ReleaseReason, sample?: ExchangeSample | null): Promise<void> {
 		if (this.released) return this.released;
 		this.reason = reason;
-		this.released = Promise.all(this.permits.map((p) => p.release(reason))).then(() => undefined);
+		this.released = Promise.all(this.permits.map((p) => p.release(reason, sample))).then(() => undefined);
 		return this.released;
 	}
 }

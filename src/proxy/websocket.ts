@@ -85,7 +85,7 @@ export function holdUntilClosed(upgraded: Response, permits: Renewable, maxHoldM
 		void permits.release(reason);
 	};
 	const clientGone = (): void =>
-		end("client-disconnected", () => {
+		end("client-dropped", () => {
 			closeQuietly(origin, CLIENT_WENT_AWAY, "client went away");
 			closeQuietly(edge);
 		});
@@ -100,7 +100,7 @@ export function holdUntilClosed(upgraded: Response, permits: Renewable, maxHoldM
 	origin.addEventListener("message", (event) => send(edge, event.data, clientGone));
 	// A close is answered on its own side (RFC 6455 §5.5.1: echo the code) and passed on to the other.
 	edge.addEventListener("close", (event) =>
-		end(event.code === 1006 ? "client-disconnected" : "client-closed", () => {
+		end(event.code === 1006 ? "client-dropped" : "client-closed", () => {
 			passClose(origin, event, CLIENT_WENT_AWAY);
 			passClose(edge, event, CLIENT_WENT_AWAY);
 		}),

@@ -118,3 +118,11 @@ export function configInvalid(accept: string | null = null): Response {
 export function internalError(accept: string | null = null): Response {
 	return answer({ status: 500, text: "Internal error", accept });
 }
+
+/**
+ * The client went away before the gate asked for (all) its permits: nobody reads this answer. 499 is nginx's
+ * "client closed request", not a registered status; it shows in logs and tests what happened.
+ */
+export function clientClosedRequest(): Response {
+	return answer({ status: 499, text: "Client closed request" });
+}

@@ -2,6 +2,7 @@
 // `prometheus` package) lints names, types, HELP texts and the format itself.
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { request } from "../../dev/client.ts";
 import type { LocalGate } from "../../dev/gate.ts";
 import { LOCAL_ADMIN_TOKEN, startGate } from "../../dev/gate.ts";
 import type { Origin } from "../../dev/origin.ts";
@@ -24,6 +25,7 @@ beforeAll(async () => {
 			routes: [
 				{ name: "plain", path: "/plain/*", limit: 2 },
 				{ name: "keyed", path: "/keyed/*", limit: 4, perKey: { limit: 1, by: "header:x-user" }, queue: { size: 2, maxWaitMs: 200 } },
+				{ name: "learned", path: "/learned/*", adaptive: { min: 2, max: 20 } },
 			],
 			default: { limit: 10 },
 		},
@@ -36,11 +38,8 @@ afterAll(async () => {
 });
 
 it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with traffic on every route", async () => {
-	const get = async (path: string, headers: Record<string, string> = {}) => {
-		const res = await fetch(`${gate.url}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
-		await res.arrayBuffer();
-		return res.status;
-	};
+	const get = async (path: string, headers: Record<string, string> = {}) =>
+		(await request(`${gate.url}${path}`, { headers, timeoutMs: 10_000 })).status;
 	// Admissions, refusals (route and key), a queue wait and a release on each route, so no family is empty.
 	const statuses = await Promise.all([
 		get("/plain/work?delay=150"),
@@ -49,15 +48,17 @@ it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with 
 		get("/keyed/work?delay=150", { "x-user": "a" }),
 		get("/keyed/work?delay=150", { "x-user": "a" }),
 		get("/other?delay=0"),
+		get("/learned/work?delay=10"),
 	]);
 	expect(statuses).toContain(429);
 
-	const res = await fetch(`${gate.url}/__gauge/metrics`, {
+	const { text } = await request(`${gate.url}/__gauge/metrics`, {
 		headers: { authorization: `Bearer ${LOCAL_ADMIN_TOKEN}` },
-		signal: AbortSignal.timeout(10_000),
+		timeoutMs: 10_000,
 	});
-	const text = await res.text();
 	expect(text).toMatch(/^pressuregauge_admitted_total\{route="plain"\} [1-9]/m);
+	expect(text).toMatch(/^pressuregauge_adaptive_limit\{route="learned",kind="ceiling"\} 20$/m);
+	expect(text).toMatch(/^pressuregauge_adaptive_samples_total\{route="learned",outcome="ok"\} 1$/m);
 	const lint = spawnSync(PROMTOOL, ["check", "metrics"], { input: text, encoding: "utf8", timeout: 10_000 });
 	expect(lint.error).toBeUndefined();
 	expect({ status: lint.status, output: `${lint.stdout}${lint.stderr}`.trim() }).toEqual({ status: 0, output: "" });

@@ -19,7 +19,8 @@ beforeAll(async () => {
 		origin: origin.url,
 		limits: { routes: [{ name: "queued", path: "/*", limit: LIMIT, queue: { size: 100, maxWaitMs: MAX_WAIT_MS } }] },
 	});
-	await runLoad({ url: `${gate.url}/warm-up?delay=0`, requests: 30, concurrency: 30 });
+	const warm = await runLoad({ url: `${gate.url}/warm-up?delay=0`, requests: 30, concurrency: 30 });
+	expect(warm.problems, "warm-up requests without an answer").toEqual([]);
 	origin.reset();
 });
 
@@ -39,6 +40,7 @@ it(`limit ${LIMIT} with a queue: origin peak ${LIMIT}, every admitted request se
 			`max ${Math.round(Math.max(...admitted))} ms; refused min ${Math.round(Math.min(...refused))} ms; origin ${JSON.stringify(stats)}`,
 	);
 
+	expect(result.problems, "requests without an answer").toEqual([]);
 	expect(stats.peak).toBe(LIMIT);
 	expect(stats.total).toBe(admitted.length);
 	expect(admitted.length).toBeGreaterThan(LIMIT);

@@ -1,5 +1,6 @@
 // The seed's experiment on the real local runtime (wrangler's workerd) with a real origin on 127.0.0.1.
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { request } from "../../dev/client.ts";
 import type { LocalGate } from "../../dev/gate.ts";
 import { startGate } from "../../dev/gate.ts";
 import { runLoad } from "../../dev/load.ts";
@@ -21,8 +22,9 @@ beforeAll(async () => {
 	origin = await startOrigin({ delayMs: ORIGIN_DELAY_MS });
 	gate = await startGate({ origin: origin.url, limits: { routes: [{ name: "request", path: "/request", limit: 10 }] } });
 	// Open the clients' 50 keep-alive connections and warm the isolate and the Durable Object.
-	await runLoad({ url: `${gate.url}/warm-up?delay=0`, requests: 50, concurrency: 50 });
-	await (await fetch(`${gate.url}/request?delay=0`)).text();
+	const warm = await runLoad({ url: `${gate.url}/warm-up?delay=0`, requests: 50, concurrency: 50 });
+	expect(warm.problems, "warm-up requests without an answer").toEqual([]);
+	await request(`${gate.url}/request?delay=0`, { timeoutMs: 10_000 });
 	origin.reset();
 });
 
@@ -36,6 +38,7 @@ it("limit 10, 50 clients x 4 requests (hey's defaults): 40 admitted, 160 refused
 	const stats = origin.stats();
 	console.log(`seed e2e: ${JSON.stringify(result.statuses)} in ${Math.round(result.elapsedMs)} ms, origin ${JSON.stringify(stats)}`);
 
+	expect(result.problems, "requests without an answer").toEqual([]);
 	expect(result.statuses).toEqual({ 200: 40, 429: 160 });
 	expect(stats.peak).toBe(10);
 	expect(stats.total).toBe(40);

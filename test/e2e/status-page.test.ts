@@ -22,7 +22,15 @@ let browser: Browser;
 beforeAll(async () => {
 	if (!haveBrowser) return;
 	origin = await startOrigin({ delayMs: 1_500 });
-	gate = await startGate({ origin: origin.url, limits: { routes: [{ name: "slow", path: "/*", limit: 4 }] } });
+	gate = await startGate({
+		origin: origin.url,
+		limits: {
+			routes: [
+				{ name: "learned", path: "/learned/*", adaptive: { min: 2, max: 30 } },
+				{ name: "slow", path: "/*", limit: 4 },
+			],
+		},
+	});
 	// The flags the machine's probe uses: no sandbox as root, and no background traffic on a closed network.
 	browser = await chromium.launch({
 		executablePath: CHROMIUM,
@@ -59,7 +67,7 @@ it.skipIf(!haveBrowser)("shows the route's in-flight count rising above zero und
 	await page.screenshot({ path: "test-results/status-page.png", fullPage: true });
 	const seenUnderLoad = Number(await inFlight.textContent());
 
-	await load;
+	expect((await load).problems, "requests without an answer").toEqual([]);
 	await expect.poll(() => inFlight.textContent(), { timeout: 10_000 }).toBe("0");
 	expect(seenUnderLoad).toBeLessThanOrEqual(4);
 	expect(await page.locator('[data-route="slow"] [data-field="limit"]').textContent()).toBe("4");
@@ -77,4 +85,19 @@ it.skipIf(!haveBrowser)("takes the token from the URL fragment (#token=…) and 
 	expect(page.url()).toBe(`${gate.url}/__gauge/`);
 	expect(await page.evaluate(() => location.hash)).toBe("");
 	expect(await page.evaluate(() => sessionStorage.getItem("pressure-gauge-token"))).toBe(LOCAL_ADMIN_TOKEN);
+});
+
+it.skipIf(!haveBrowser)("draws the limit and in-flight count over time, and an adaptive route's bounds and latencies", async () => {
+	const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+	await page.goto(`${gate.url}/__gauge/#token=${encodeURIComponent(LOCAL_ADMIN_TOKEN)}`);
+	const learned = page.locator('[data-route="learned"]');
+	await expect.poll(() => learned.locator('[data-field="bounds"]').textContent(), { timeout: 10_000 }).toBe("2 / 30");
+	expect(await learned.locator('[data-field="limit"]').textContent()).toBe("2 (adaptive)");
+	await runLoad({ url: `${gate.url}/learned/work?delay=50`, requests: 12, concurrency: 2 });
+	// One point per poll (a second apart): the line grows as the page keeps polling.
+	const points = async () => ((await learned.locator("polyline.used").getAttribute("points")) ?? "").split(" ").length;
+	await expect.poll(points, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+	await expect.poll(() => learned.locator('[data-field="latency"]').textContent(), { timeout: 10_000 }).toMatch(/^\d+ \/ \d+ ms$/);
+	await mkdir("test-results", { recursive: true });
+	await page.screenshot({ path: "test-results/status-page-adaptive.png", fullPage: true });
 });

@@ -243,7 +243,7 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 		}
 		for (const [id, n] of perBlock) {
 			const lease = table.lease(id);
-			const live = lease && !lease.released && lease.expiresAt > now ? (lease.count ?? 1) : 0;
+			const live = lease && lease.state === "live" && lease.expiresAt > now ? (lease.count ?? 1) : 0;
 			expect(n, `requests at the origin under ${id}`).toBeLessThanOrEqual(live);
 		}
 		// Never above the limit (a lowered limit is learnt at the next check-in, within windowMs + maxHoldMs).
@@ -257,7 +257,7 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 			if (i.alive || now < i.diedAt + SETTINGS.windowMs + MAX_HOLD_MS) continue;
 			for (const b of [i.pool.current, ...i.pool.retired]) {
 				const lease = b ? table.lease(b.id) : null;
-				expect(lease === null || lease.released || lease.expiresAt <= now).toBe(true);
+				expect(lease === null || lease.state !== "live" || lease.expiresAt <= now).toBe(true);
 			}
 		}
 	}
