@@ -41,13 +41,19 @@ describe("the Durable Object's side of blocks", () => {
 	});
 
 	it("a lowered runtime limit recalls blocks (pressure.recall) and grows none", async () => {
-		const stub = env.GAUGE.getByName(`blocks-${crypto.randomUUID()}`);
-		await stub.checkIn(checkIn("a", 8));
+		// As the Worker asks a route's only shard: the object is its own layout record, where the runtime limit lives.
+		const record = `blocks-${crypto.randomUUID()}`;
+		const stub = env.GAUGE.getByName(record);
+		const shard = { index: 0, record, layout: { total: 10, shards: 1, leaseMs: 5_000 } };
+		await stub.checkIn(checkIn("a", 8, { shard }));
 		await stub.setLimit(4);
-		const answer = await stub.checkIn(checkIn("a", 8, { need: false, inUse: 5 }));
+		const answer = await stub.checkIn(checkIn("a", 8, { need: false, inUse: 5, shard }));
 		expect(answer.count).toBe(8);
+		expect(answer.limit).toBe(4);
 		expect(answer.pressure.recall).toBe(true);
-		expect((await stub.checkIn(checkIn("a", 5, { need: false, inUse: 5 }))).count).toBe(5);
+		expect((await stub.checkIn(checkIn("a", 5, { need: false, inUse: 5, shard }))).count).toBe(5);
+		// Another block gets nothing while the count is above the lowered limit.
+		expect((await stub.checkIn(checkIn("b", 2, { shard }))).count).toBe(0);
 	});
 
 	it("counts what isolates report once: admissions, releases, holds, local refusals, errors, fail-open", async () => {

@@ -50,10 +50,18 @@ async function flushLater(stub: DurableObjectStub<Gauge>, route: string): Promis
 			};
 			if (report.localRefused + report.gaugeErrors + report.failOpen === 0) return;
 			sent.set(route, now);
-			// A failed call is sent again next round: a count may then be reported twice, never lost.
-			await Promise.resolve()
+			// A failed call is sent again by the next flush (the next request schedules it): a count may then be
+			// reported twice, never lost. This one stops, so an unreachable object is not called again and again.
+			const delivered = await Promise.resolve()
 				.then(() => stub.report(report))
-				.catch(() => sent.set(route, before));
+				.then(
+					() => true,
+					() => false,
+				);
+			if (!delivered) {
+				sent.set(route, before);
+				return;
+			}
 		}
 	} finally {
 		flushing.delete(route);

@@ -9,6 +9,7 @@ import { logSampled } from "../log.ts";
 import { isWebSocketUpgrade } from "../proxy/forward.ts";
 import type { LimitView } from "../responses/ratelimit-headers.ts";
 import { clientClosedRequest, gaugeUnavailable, retryAfterSeconds, tooManyRequests } from "../responses/refusal.ts";
+import type { IsolateCounters } from "./isolate-counters.ts";
 import { isolateCounters } from "./isolate-counters.ts";
 import { gaugesFor } from "./partition.ts";
 import type { GateEnv } from "./types.ts";
@@ -31,9 +32,12 @@ export async function takePermits(c: Context<GateEnv>, route: Route, permits: Pe
 	const accept = c.req.header("accept") ?? null;
 	const views: LimitView[] = [];
 	let wouldRefuse = false;
+	// What this isolate decides without the route's object reaches the object in batches, counted once there.
+	const counted = (what: keyof IsolateCounters): void => {
+		isolateCounters(route.name)[what]++;
+		scheduleReport(c.env.GAUGE, route, waitUntil);
+	};
 	// A held WebSocket keeps its permit for hours and renews it alone: it takes a lease of its own, never a block's.
-	// What this isolate decides without the route's object (local refusals, errors, fail-open) reaches it in batches.
-	scheduleReport(c.env.GAUGE, route, waitUntil);
 	const single = route.websocket === "hold" && isWebSocketUpgrade(c.req.raw);
 	for (const alternatives of await gaugesFor(c, route)) {
 		const { spec, result } = await acquireFirst(c.env.GAUGE, alternatives, waitUntil, clientGone, single);
@@ -44,7 +48,7 @@ export async function takePermits(c: Context<GateEnv>, route: Route, permits: Pe
 			const remaining = Math.min(result.quota, result.limit - result.inFlight);
 			views.push({ policy: spec.policy, limit: result.quota, remaining });
 		} else if (result.kind === "refused") {
-			if (result.local) isolateCounters(route.name).localRefusals++;
+			if (result.local) counted("localRefusals");
 			views.push({ policy: spec.policy, limit: result.quota, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) });
 			if (route.dryRun) {
 				wouldRefuse = true;
@@ -66,13 +70,12 @@ export async function takePermits(c: Context<GateEnv>, route: Route, permits: Pe
 			await permits.release("abandoned");
 			return { kind: "answered", response: clientClosedRequest() };
 		} else {
-			const counters = isolateCounters(route.name);
-			counters.gaugeErrors++;
+			counted("gaugeErrors");
 			if (route.failMode === "closed") {
 				await permits.release("refused-elsewhere");
 				return { kind: "answered", response: gaugeUnavailable(UNAVAILABLE_RETRY_MS, accept) };
 			}
-			counters.failOpen++;
+			counted("failOpen");
 			logSampled("fail_open", route.name, { route: route.name });
 		}
 	}
