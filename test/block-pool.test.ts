@@ -132,4 +132,23 @@ describe("an isolate's block pool", () => {
 		expect(pool.current?.count).toBe(2);
 		expect(pool.take(3)).toBeNull();
 	});
+
+	it("a cut exchange's permit stays in use for its grace (cutRelease), then goes back without any timer", () => {
+		const obj = object(10);
+		const pool = new BlockPool(SETTINGS);
+		const block = admit(pool, obj, 10, 0);
+		if (!block) throw new Error("no permit");
+		const count = block.count;
+		// Fill the block, then one request is cut at t = 10 with a 300 ms grace.
+		while (pool.take(0)) {}
+		pool.endLater(block, 0, 310);
+		expect(pool.sweep(200)).toEqual([]);
+		expect(pool.take(200)).toBeNull();
+		expect(pool.inUse).toBe(count);
+		// At the grace's end it is free again, and its hold time is counted up to then.
+		pool.sweep(310);
+		expect(pool.inUse).toBe(count - 1);
+		expect(pool.report.holdsMs).toContain(310);
+		expect(pool.take(311)).toBe(block);
+	});
 });
