@@ -1,10 +1,13 @@
-// Benchmark scenarios for blocks (README, "Blocks"), run by bench/run.ts as scenarios 5-7. Each compares
+// Benchmark scenarios for blocks (README, "Blocks"), run by bench/run.ts as scenarios 5-9. Each compares
 // servers measured in the same run: the bare proxy, the gate with blocks, the gate with k = 1 ("off"),
-// and a 429-only Worker. bench/far/ is the gate with counted (and optionally delayed) object calls.
+// and a 429-only Worker. bench/far/ is the gate with counted (and optionally delayed) object calls;
+// dev/two-gates.ts runs two gate Workers, each its own isolate, on one Durable Object.
 import type { LocalGate } from "../dev/gate.ts";
 import { startGate } from "../dev/gate.ts";
 import { percentile } from "../dev/load.ts";
 import type { Origin } from "../dev/origin.ts";
+import { meanConcurrency } from "../dev/origin.ts";
+import { startTwoGates } from "../dev/two-gates.ts";
 
 export interface Measured {
 	requests: number;
@@ -42,7 +45,7 @@ async function closeAll(started: Record<string, LocalGate>): Promise<void> {
 
 /** 5. Below the limit (10 000, one isolate): throughput against the bare proxy, and object calls per admitted request. */
 export async function belowLimit(origin: Origin, load: Load, rows: string[][], rounds = 3, seconds = 3): Promise<void> {
-	console.log(`5/7 blocks below the limit: bare vs gate with blocks vs gate with k = 1, 20 connections, ${rounds} rounds`);
+	console.log(`5/9 blocks below the limit: bare vs gate with blocks vs gate with k = 1, 20 connections, ${rounds} rounds`);
 	const s = await servers({
 		bare: { configPath: "bench/bare/wrangler.toml", origin: origin.url },
 		blocks: { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10_000) },
@@ -88,7 +91,7 @@ export async function belowLimit(origin: Origin, load: Load, rows: string[][], r
 
 /** 6. Distance: every object call delayed by 100 ms; the latency admitted requests pay for it. */
 export async function distance(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
-	console.log("6/7 blocks at a distance: object calls delayed by 100 ms, 10 connections");
+	console.log("6/9 blocks at a distance: object calls delayed by 100 ms, 10 connections");
 	const far = { configPath: "bench/far/wrangler.toml", origin: origin.url, vars: { DELAY_MS: "100" } };
 	const s = await servers({
 		bare: { configPath: "bench/bare/wrangler.toml", origin: origin.url },
@@ -120,7 +123,7 @@ export async function distance(origin: Origin, load: Load, rows: string[][], sec
 
 /** 7. Flood: limit 10, 100 connections, 200 ms origin; refusals/s against a Worker that only answers 429. */
 export async function flood(origin: Origin, load: Load, rows: string[][], seconds = 8): Promise<void> {
-	console.log("7/7 flood with blocks: limit 10, 100 connections, 200 ms origin, vs a 429-only Worker");
+	console.log("7/9 flood with blocks: limit 10, 100 connections, 200 ms origin, vs a 429-only Worker");
 	const s = await servers({
 		"429 only": { configPath: "bench/refuse/wrangler.toml" },
 		"blocks forced on (max 5)": { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10, { blocks: { max: 5 } }) },
@@ -148,5 +151,61 @@ export async function flood(origin: Origin, load: Load, rows: string[][], second
 			`${fmt(refused)} refusals/s, ${fmt(count(r.m, 200) / seconds)} admitted/s`,
 			`**refusals ÷ 429-only ${fmt(refused / ceiling, 2)}** (target ≥ 0.9); object calls per request ${fmt(r.calls / Math.max(1, r.m.requests), 3)}; origin peak ${r.peak} (limit 10)`,
 		]);
+	}
+}
+
+/** 8. Two isolates contending: limit 20, 25 clients on each, 100 ms origin; the origin's mean concurrency. */
+export async function contention(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
+	const limit = 20;
+	console.log(`8/9 two isolates contending: limit ${limit}, 2 × 25 connections, 100 ms origin`);
+	for (const blocks of [{ max: 10 }, "off"] as const) {
+		const gates = await startTwoGates(origin.url, { routes: [{ name: "bench", path: "/*", limit, blocks }] });
+		try {
+			for (const url of gates.urls) await load(`${url}/warm-up?delay=0`, 1, 1);
+			origin.reset();
+			const [a, b] = await Promise.all(gates.urls.map((url) => load(`${url}/work?delay=100`, 25, seconds)));
+			const used = meanConcurrency(origin.stats()) / limit;
+			const admitted = (m: Measured | undefined): number => (m ? count(m, 200) : 0);
+			rows.push([
+				blocks === "off" ? "" : "8. two isolates contending, limit 20",
+				`two gate isolates, ${blocks === "off" ? 'blocks = "off"' : "blocks { max = 10 }"}`,
+				`admitted/s ${fmt(admitted(a) / seconds)} + ${fmt(admitted(b) / seconds)}`,
+				`**utilisation ${fmt(100 * used)} %** of the limit (target ≥ 90 %); origin peak ${origin.stats().peak} (limit ${limit})`,
+			]);
+		} finally {
+			await gates.close();
+		}
+	}
+}
+
+/** 9. Flood utilisation, one isolate: limit 10, 50 clients, origins of 100 and 200 ms; k = 1 against blocks. */
+export async function floodUtilisation(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
+	console.log("9/9 flood utilisation: limit 10, 50 connections, 100 and 200 ms origins");
+	const configs = {
+		'blocks = "off" (k = 1)': route(10, { blocks: "off" }),
+		"blocks { max = 10 }": route(10, { blocks: { max: 10 } }),
+	};
+	const s = await servers(
+		Object.fromEntries(
+			Object.entries(configs).map(([name, limits]) => [name, { configPath: "wrangler.toml", origin: origin.url, limits }]),
+		),
+	);
+	try {
+		for (const delay of [100, 200]) {
+			for (const [name, g] of Object.entries(s)) {
+				origin.reset();
+				const m = await load(`${g.url}/work?delay=${delay}`, 50, seconds);
+				const used = meanConcurrency(origin.stats()) / 10;
+				const p50 = percentile(m.latencies.get(200) ?? [], 50);
+				rows.push([
+					delay === 100 && name.startsWith("blocks =") ? "9. flood utilisation, limit 10, 50 clients" : "",
+					`${delay} ms origin, ${name}`,
+					`${fmt(count(m, 200) / seconds)} admitted/s, admitted p50 ${fmt(p50)} ms`,
+					`**origin concurrency ${fmt(100 * used)} %** of the limit (target ≥ 90 %); **p50 ÷ origin ${fmt(p50 / delay, 2)}** (target ≤ 1.2); peak ${origin.stats().peak}`,
+				]);
+			}
+		}
+	} finally {
+		await closeAll(s);
 	}
 }

@@ -12,7 +12,7 @@ import { startGate } from "../dev/gate.ts";
 import { percentile, runLoad } from "../dev/load.ts";
 import type { Origin } from "../dev/origin.ts";
 import { startOrigin } from "../dev/origin.ts";
-import { belowLimit, distance, flood } from "./blocks.ts";
+import { belowLimit, contention, distance, flood, floodUtilisation } from "./blocks.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 /** Turns each server of scenario 1 gets, of ROUND_SECONDS each. */
@@ -184,14 +184,16 @@ async function main(): Promise<void> {
 	// 4. The gauge object alone.
 	if (runs(4)) await gaugeAlone(rows);
 
-	// 5-7. Blocks (bench/blocks.ts): below the limit, at a distance, in a flood.
+	// 5-9. Blocks (bench/blocks.ts): below the limit, at a distance, in a flood, two isolates, flood utilisation.
 	if (runs(5)) await belowLimit(origin, load, rows);
 	if (runs(6)) await distance(origin, load, rows);
 	if (runs(7)) await flood(origin, load, rows);
+	if (runs(8)) await contention(origin, load, rows);
+	if (runs(9)) await floodUtilisation(origin, load, rows);
 	await origin.close();
 
-	// 5. An adaptive limit against fixed ones, on an origin with a capacity.
-	if (runs(5)) await adaptiveVersusFixed(rows);
+	// 10. An adaptive limit against fixed ones, on an origin with a capacity.
+	if (runs(10)) await adaptiveVersusFixed(rows);
 
 	const table = [
 		"| scenario | setup | result | ratios and details |",
@@ -276,7 +278,7 @@ async function adaptiveVersusFixed(rows: string[][]): Promise<void> {
 	];
 	for (const [kind, maxRetryAfterMs] of clients) {
 		for (const [name, limit] of limits) {
-			console.log(`5/5 capacity origin (C ${C}, D ${D} ms), 50 clients that ${kind}: ${name}`);
+			console.log(`10/10 capacity origin (C ${C}, D ${D} ms), 50 clients that ${kind}: ${name}`);
 			const origin = await startOrigin({ capacity: { ...CAPACITY } });
 			const gate = await startGate({
 				origin: origin.url,
@@ -299,7 +301,7 @@ async function adaptiveVersusFixed(rows: string[][]): Promise<void> {
 				const ok = measured.filter((d) => d.status === 200).map((d) => d.ms);
 				const refused = measured.filter((d) => d.status === 429).length;
 				rows.push([
-					rows.some((r) => r[0]?.startsWith("5.")) ? "" : "5. adaptive vs fixed, capacity origin",
+					rows.some((r) => r[0]?.startsWith("10.")) ? "" : "10. adaptive vs fixed, capacity origin",
 					`${name}; clients ${kind}`,
 					`${fmt(ok.length / seconds)} admitted/s (**${fmt((100 * ok.length) / seconds / ((C * 1000) / D))} % of C / D**), ${fmt(refused / seconds)} refused/s`,
 					`admitted p50 ${fmt(percentile(ok, 50))} ms, p99 ${fmt(percentile(ok, 99))} ms; origin concurrency ${fmt(mean(inside), 1)} on average; limit at the end ${status.limit.effective}`,

@@ -45,6 +45,17 @@ export interface OriginStats {
 	handlers: number;
 	/** The most handlers ever running at once since the last reset: the origin's real concurrency. */
 	handlersPeak: number;
+	/** Request-milliseconds served since the last reset (the integral of inFlight over time), up to `changedAt`. */
+	busyMs: number;
+	/** When the counters were last reset, and when inFlight last changed (epoch ms). */
+	since: number;
+	changedAt: number;
+}
+
+/** The origin's mean concurrency (requests in flight, averaged over time) since the counters' last reset. */
+export function meanConcurrency(stats: OriginStats, now = Date.now()): number {
+	const busy = stats.busyMs + stats.inFlight * (now - stats.changedAt);
+	return busy / Math.max(1, now - stats.since);
 }
 
 export interface Origin {
@@ -65,7 +76,18 @@ export const TAG_HEADER = "x-origin-tag";
 /** Every response (but /__stats) carries the request target the origin received, path and query as sent. */
 export const SEEN_URL_HEADER = "x-origin-saw-url";
 
-const fresh = (): OriginStats => ({ inFlight: 0, peak: 0, total: 0, aborted: 0, handlers: 0, handlersPeak: 0 });
+const fresh = (): OriginStats => {
+	const now = Date.now();
+	return { inFlight: 0, peak: 0, total: 0, aborted: 0, handlers: 0, handlersPeak: 0, busyMs: 0, since: now, changedAt: now };
+};
+
+/** Moves inFlight by `delta`, adding the time at the old value to busyMs. */
+function moveInFlight(stats: OriginStats, delta: number): void {
+	const now = Date.now();
+	stats.busyMs += stats.inFlight * (now - stats.changedAt);
+	stats.changedAt = now;
+	stats.inFlight += delta;
+}
 
 /**
  * Starts the origin on 127.0.0.1. Every answer carries SEEN_URL_HEADER. Paths (query parameters in brackets):
@@ -93,7 +115,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		return stats;
 	};
 	const reset = (): void => {
-		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0, handlersPeak: all.handlers });
+		const now = Date.now();
+		Object.assign(all, { peak: all.inFlight, total: 0, aborted: 0, handlersPeak: all.handlers, busyMs: 0, since: now, changedAt: now });
 		byTag.clear();
 	};
 	let pool = options.capacity ? new WorkerPool(options.capacity) : null;
@@ -127,7 +150,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		const counters = [all, ...(typeof tags === "string" ? tags.split(",").map((t) => statsFor(t.trim())) : [])];
 		for (const stats of counters) {
 			stats.total++;
-			stats.inFlight++;
+			moveInFlight(stats, 1);
 			stats.peak = Math.max(stats.peak, stats.inFlight);
 			stats.handlers++;
 			stats.handlersPeak = Math.max(stats.handlersPeak, stats.handlers);
@@ -135,7 +158,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		return {
 			closed: (aborted) => {
 				for (const stats of counters) {
-					stats.inFlight--;
+					moveInFlight(stats, -1);
 					if (aborted) stats.aborted++;
 				}
 			},

@@ -2,68 +2,29 @@
 // own isolate with its own memory and block pool, both bound to the same Gauge class (the second through
 // script_name). Under load on both the origin never sees more than the limit; when one goes idle, its permits
 // move to the busy one within the check-in bound.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { build } from "esbuild";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Origin } from "../../dev/origin.ts";
 import { startOrigin } from "../../dev/origin.ts";
+import type { TwoGates } from "../../dev/two-gates.ts";
+import { startTwoGates } from "../../dev/two-gates.ts";
 
 const LIMIT = 20;
 const BLOCKS = { max: 10, returnAfterMs: 100 };
 const deadline = () => AbortSignal.timeout(15_000);
 
 let origin: Origin;
-let mf: Miniflare;
-let dir: string;
+let gates: TwoGates;
 let fetchers: { fetch: (url: string, init?: RequestInit) => Promise<Response> }[];
 
 beforeAll(async () => {
 	origin = await startOrigin();
-	dir = await mkdtemp(join(tmpdir(), "pressure-gauge-two-"));
-	const script = join(dir, "gate.mjs");
-	await build({
-		entryPoints: ["src/index.ts"],
-		bundle: true,
-		format: "esm",
-		platform: "neutral",
-		outfile: script,
-		external: ["cloudflare:*"],
-		logLevel: "silent",
-	});
-	const bindings = {
-		ORIGIN: origin.url,
-		ADMIN_TOKEN: "",
-		ADMIN_PREFIX: "",
-		LIMITS: { routes: [{ name: "two", path: "/*", limit: LIMIT, blocks: BLOCKS }] },
-	};
-	const common = {
-		modules: true,
-		modulesRoot: dir,
-		scriptPath: script,
-		compatibilityDate: "2026-10-01",
-		compatibilityFlags: ["enable_request_signal"],
-		bindings,
-	};
-	mf = new Miniflare(
-		convertV4MiniflareOptions({
-			host: "127.0.0.1",
-			workers: [
-				{ ...common, name: "gate-a", durableObjects: { GAUGE: { className: "Gauge", useSQLite: true } } },
-				{ ...common, name: "gate-b", durableObjects: { GAUGE: { className: "Gauge", scriptName: "gate-a", useSQLite: true } } },
-			],
-		}),
-	);
-	await mf.ready;
-	fetchers = [await mf.getWorker("gate-a"), await mf.getWorker("gate-b")] as unknown as typeof fetchers;
+	gates = await startTwoGates(origin.url, { routes: [{ name: "two", path: "/*", limit: LIMIT, blocks: BLOCKS }] });
+	fetchers = [await gates.mf.getWorker("gate-a"), await gates.mf.getWorker("gate-b")] as unknown as typeof fetchers;
 }, 60_000);
 
 afterAll(async () => {
-	await mf?.dispose();
+	await gates?.close();
 	await origin?.close();
-	if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** `clients` closed-loop clients on one Worker until `until`; returns the statuses seen. */
