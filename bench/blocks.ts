@@ -45,7 +45,7 @@ async function closeAll(started: Record<string, LocalGate>): Promise<void> {
 
 /** 5. Below the limit (10 000, one isolate): throughput against the bare proxy, and object calls per admitted request. */
 export async function belowLimit(origin: Origin, load: Load, rows: string[][], rounds = 3, seconds = 3): Promise<void> {
-	console.log(`5/9 blocks below the limit: bare vs gate with blocks vs gate with k = 1, 20 connections, ${rounds} rounds`);
+	console.log(`5/10 blocks below the limit: bare vs gate with blocks vs gate with k = 1, 20 connections, ${rounds} rounds`);
 	const s = await servers({
 		bare: { configPath: "bench/bare/wrangler.toml", origin: origin.url },
 		blocks: { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10_000) },
@@ -91,7 +91,7 @@ export async function belowLimit(origin: Origin, load: Load, rows: string[][], r
 
 /** 6. Distance: every object call delayed by 100 ms; the latency admitted requests pay for it. */
 export async function distance(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
-	console.log("6/9 blocks at a distance: object calls delayed by 100 ms, 10 connections");
+	console.log("6/10 blocks at a distance: object calls delayed by 100 ms, 10 connections");
 	const far = { configPath: "bench/far/wrangler.toml", origin: origin.url, vars: { DELAY_MS: "100" } };
 	const s = await servers({
 		bare: { configPath: "bench/bare/wrangler.toml", origin: origin.url },
@@ -123,7 +123,7 @@ export async function distance(origin: Origin, load: Load, rows: string[][], sec
 
 /** 7. Flood: limit 10, 100 connections, 200 ms origin; refusals/s against a Worker that only answers 429. */
 export async function flood(origin: Origin, load: Load, rows: string[][], seconds = 8): Promise<void> {
-	console.log("7/9 flood with blocks: limit 10, 100 connections, 200 ms origin, vs a 429-only Worker");
+	console.log("7/10 flood with blocks: limit 10, 100 connections, 200 ms origin, vs a 429-only Worker");
 	const s = await servers({
 		"429 only": { configPath: "bench/refuse/wrangler.toml" },
 		"blocks forced on (max 5)": { configPath: "bench/far/wrangler.toml", origin: origin.url, limits: route(10, { blocks: { max: 5 } }) },
@@ -157,7 +157,7 @@ export async function flood(origin: Origin, load: Load, rows: string[][], second
 /** 8. Two isolates contending: limit 20, 25 clients on each, 100 ms origin; the origin's mean concurrency. */
 export async function contention(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
 	const limit = 20;
-	console.log(`8/9 two isolates contending: limit ${limit}, 2 × 25 connections, 100 ms origin`);
+	console.log(`8/10 two isolates contending: limit ${limit}, 2 × 25 connections, 100 ms origin`);
 	for (const blocks of [{ max: 10 }, "off"] as const) {
 		const gates = await startTwoGates(origin.url, { routes: [{ name: "bench", path: "/*", limit, blocks }] });
 		try {
@@ -180,7 +180,7 @@ export async function contention(origin: Origin, load: Load, rows: string[][], s
 
 /** 9. Flood utilisation, one isolate: limit 10, 50 clients, origins of 100 and 200 ms; k = 1 against blocks. */
 export async function floodUtilisation(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
-	console.log("9/9 flood utilisation: limit 10, 50 connections, 100 and 200 ms origins");
+	console.log("9/10 flood utilisation: limit 10, 50 connections, 100 and 200 ms origins");
 	const configs = {
 		'blocks = "off" (k = 1)': route(10, { blocks: "off" }),
 		"blocks { max = 10 }": route(10, { blocks: { max: 10 } }),

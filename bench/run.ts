@@ -112,7 +112,7 @@ async function main(): Promise<void> {
 	// falls on all of them alike; each figure is the mean of its rounds.
 	let bareRate = Number.NaN;
 	if (runs(1) || runs(2)) {
-		console.log(`1/5 below the limit: bare vs gate, fast origin, 20 connections, ${ROUNDS} rounds`);
+		console.log(`1/10 below the limit: bare vs gate, fast origin, 20 connections, ${ROUNDS} rounds`);
 		const servers = {
 			bare: await startGate({ configPath: "bench/bare/wrangler.toml", origin: origin.url }),
 			"gate, state on disk": await startGate({ origin: origin.url, limits: route(10_000), stateDir: STATE.disk }),
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
 		[2, "tmpfs"],
 	];
 	for (const [shards, state] of runs(2) ? floods : []) {
-		console.log(`2/5 flood: limit 10, 100 connections, 200 ms origin, shards ${shards}, state on ${state}`);
+		console.log(`2/10 flood: limit 10, 100 connections, 200 ms origin, shards ${shards}, state on ${state}`);
 		origin.reset();
 		const flood = await withGate({ origin: origin.url, limits: route(10, { shards }), stateDir: STATE[state] }, async (g) => {
 			const sampled = await sampleOrigin(origin, load(`${g.url}/slow?delay=200`, 100));
@@ -238,7 +238,7 @@ ${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n` : ""}`;
 type RouteLimits = (limit: number, extra?: Record<string, unknown>) => unknown;
 
 async function seedExperiment(origin: Origin, route: RouteLimits, rows: string[][]): Promise<void> {
-	console.log("3/5 the seed's experiment");
+	console.log("3/10 the seed's experiment");
 	origin.reset();
 	const seed = await withGate({ origin: origin.url, limits: route(10) }, async (g) => {
 		await runLoad({ url: `${g.url}/warm-up?delay=0`, requests: 50, concurrency: 50 });
@@ -315,7 +315,7 @@ async function adaptiveVersusFixed(rows: string[][]): Promise<void> {
 }
 
 async function gaugeAlone(rows: string[][]): Promise<void> {
-	console.log("4/5 the gauge object alone");
+	console.log("4/10 the gauge object alone");
 	for (const [state, dir] of Object.entries(STATE)) {
 		await withGate({ configPath: "bench/gauge/wrangler.toml", stateDir: dir }, async (g) => {
 			for (const concurrency of [1, 16]) {
