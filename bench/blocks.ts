@@ -2,10 +2,12 @@
 // servers measured in the same run: the bare proxy, the gate with blocks, the gate with k = 1 ("off"),
 // and a 429-only Worker. bench/far/ is the gate with counted (and optionally delayed) object calls;
 // dev/two-gates.ts runs two gate Workers, each its own isolate, on one Durable Object.
+
+import { execFile, spawn } from "node:child_process";
 import type { LocalGate } from "../dev/gate.ts";
 import { startGate } from "../dev/gate.ts";
 import { percentile } from "../dev/load.ts";
-import type { Origin } from "../dev/origin.ts";
+import type { Origin, OriginStats } from "../dev/origin.ts";
 import { meanConcurrency } from "../dev/origin.ts";
 import { startTwoGates } from "../dev/two-gates.ts";
 
@@ -154,33 +156,86 @@ export async function flood(origin: Origin, load: Load, rows: string[][], second
 	}
 }
 
+/** Runs `hey` (a Go load generator, a process of its own) and returns each request's status and latency in ms. */
+function hey(url: string, connections: number, seconds: number): Promise<Map<number, number[]>> {
+	return new Promise((resolve, reject) => {
+		const args = ["-z", `${seconds}s`, "-c", String(connections), "-t", "10", "-o", "csv", url];
+		execFile("hey", args, { maxBuffer: 256 * 2 ** 20, timeout: (seconds + 30) * 1000 }, (error, stdout) => {
+			if (error) return reject(new Error(`hey ${args.join(" ")}: ${error.message} (install it with apt-get install hey)`));
+			const latencies = new Map<number, number[]>();
+			for (const line of stdout.split("\n").slice(1)) {
+				const [time, , , , , , status] = line.split(",");
+				if (!status) continue;
+				const list = latencies.get(Number(status)) ?? [];
+				list.push(Number(time) * 1000);
+				latencies.set(Number(status), list);
+			}
+			resolve(latencies);
+		});
+	});
+}
+
+/** The origin in a process of its own (bench/origin-process.ts): its answers never wait for the load generator. */
+async function originProcess(): Promise<{ url: string; stats(reset?: boolean): Promise<OriginStats>; close(): void }> {
+	const child = spawn(process.execPath, ["bench/origin-process.ts"], { stdio: ["ignore", "pipe", "inherit"] });
+	const url = await new Promise<string>((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error("the origin process did not start within 10 s")), 10_000);
+		child.stdout.once("data", (d: Buffer) => {
+			clearTimeout(timer);
+			resolve(d.toString().trim());
+		});
+	});
+	return {
+		url,
+		async stats(reset = false) {
+			const res = await fetch(`${url}/__stats`, { method: reset ? "DELETE" : "GET", signal: AbortSignal.timeout(10_000) });
+			return (await res.json()) as OriginStats;
+		},
+		close: () => child.kill("SIGTERM"),
+	};
+}
+
+/** Waits (at most 5 s) until the origin serves nothing, so one server's leftovers never count against the next. */
+async function quiet(stats: () => Promise<OriginStats>): Promise<void> {
+	const until = Date.now() + 5_000;
+	while ((await stats()).inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** 8. Two isolates contending: limit 20, 25 clients on each, 100 ms origin; the origin's mean concurrency. */
-export async function contention(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
+export async function contention(rows: string[][], seconds = 6): Promise<void> {
 	const limit = 20;
-	console.log(`8/10 two isolates contending: limit ${limit}, 2 × 25 connections, 100 ms origin`);
-	for (const blocks of [{ max: 10 }, "off"] as const) {
-		const gates = await startTwoGates(origin.url, { routes: [{ name: "bench", path: "/*", limit, blocks }] });
-		try {
-			for (const url of gates.urls) await load(`${url}/warm-up?delay=0`, 1, 1);
-			origin.reset();
-			const [a, b] = await Promise.all(gates.urls.map((url) => load(`${url}/work?delay=100`, 25, seconds)));
-			const used = meanConcurrency(origin.stats()) / limit;
-			const admitted = (m: Measured | undefined): number => (m ? count(m, 200) : 0);
-			rows.push([
-				blocks === "off" ? "" : "8. two isolates contending, limit 20",
-				`two gate isolates, ${blocks === "off" ? 'blocks = "off"' : "blocks { max = 10 }"}`,
-				`admitted/s ${fmt(admitted(a) / seconds)} + ${fmt(admitted(b) / seconds)}`,
-				`**utilisation ${fmt(100 * used)} %** of the limit (target ≥ 90 %); origin peak ${origin.stats().peak} (limit ${limit})`,
-			]);
-		} finally {
-			await gates.close();
+	console.log(`8/10 two isolates contending: limit ${limit}, 2 × 25 connections (hey), 100 ms origin in its own process`);
+	const origin = await originProcess();
+	try {
+		for (const blocks of [{ max: 10 }, "off"] as const) {
+			const gates = await startTwoGates(origin.url, { routes: [{ name: "bench", path: "/*", limit, blocks }] });
+			try {
+				for (const url of gates.urls) await hey(`${url}/warm-up?delay=0`, 1, 1);
+				await quiet(() => origin.stats());
+				await origin.stats(true);
+				const [a, b] = await Promise.all(gates.urls.map((url) => hey(`${url}/work?delay=100`, 25, seconds)));
+				const stats = await origin.stats();
+				const used = meanConcurrency(stats) / limit;
+				const admitted = (m: Map<number, number[]> | undefined): number => m?.get(200)?.length ?? 0;
+				rows.push([
+					blocks === "off" ? "" : "8. two isolates contending, limit 20",
+					`two gate isolates, ${blocks === "off" ? 'blocks = "off"' : "blocks { max = 10 }"}`,
+					`admitted/s ${fmt(admitted(a) / seconds)} + ${fmt(admitted(b) / seconds)}`,
+					`**utilisation ${fmt(100 * used)} %** of the limit (target ≥ 90 %); origin peak ${stats.peak} (limit ${limit})`,
+				]);
+			} finally {
+				await gates.close();
+			}
 		}
+	} finally {
+		origin.close();
 	}
 }
 
 /** 9. Flood utilisation, one isolate: limit 10, 50 clients, origins of 100 and 200 ms; k = 1 against blocks. */
-export async function floodUtilisation(origin: Origin, load: Load, rows: string[][], seconds = 6): Promise<void> {
-	console.log("9/10 flood utilisation: limit 10, 50 connections, 100 and 200 ms origins");
+export async function floodUtilisation(rows: string[][], seconds = 6): Promise<void> {
+	console.log("9/10 flood utilisation: limit 10, 50 connections (hey), 100 and 200 ms origins in their own process");
+	const origin = await originProcess();
 	const configs = {
 		'blocks = "off" (k = 1)': route(10, { blocks: "off" }),
 		"blocks { max = 10 }": route(10, { blocks: { max: 10 } }),
@@ -193,19 +248,22 @@ export async function floodUtilisation(origin: Origin, load: Load, rows: string[
 	try {
 		for (const delay of [100, 200]) {
 			for (const [name, g] of Object.entries(s)) {
-				origin.reset();
-				const m = await load(`${g.url}/work?delay=${delay}`, 50, seconds);
-				const used = meanConcurrency(origin.stats()) / 10;
-				const p50 = percentile(m.latencies.get(200) ?? [], 50);
+				await quiet(() => origin.stats());
+				await origin.stats(true);
+				const latencies = await hey(`${g.url}/work?delay=${delay}`, 50, seconds);
+				const stats = await origin.stats();
+				const used = meanConcurrency(stats) / 10;
+				const p50 = percentile(latencies.get(200) ?? [], 50);
 				rows.push([
 					delay === 100 && name.startsWith("blocks =") ? "9. flood utilisation, limit 10, 50 clients" : "",
 					`${delay} ms origin, ${name}`,
-					`${fmt(count(m, 200) / seconds)} admitted/s, admitted p50 ${fmt(p50)} ms`,
-					`**origin concurrency ${fmt(100 * used)} %** of the limit (target ≥ 90 %); **p50 ÷ origin ${fmt(p50 / delay, 2)}** (target ≤ 1.2); peak ${origin.stats().peak}`,
+					`${fmt((latencies.get(200)?.length ?? 0) / seconds)} admitted/s, ${fmt((latencies.get(429)?.length ?? 0) / seconds)} refused/s, admitted p50 ${fmt(p50)} ms`,
+					`**origin concurrency ${fmt(100 * used)} %** of the limit (target ≥ 90 %); **p50 ÷ origin ${fmt(p50 / delay, 2)}** (target ≤ 1.2); peak ${stats.peak}`,
 				]);
 			}
 		}
 	} finally {
 		await closeAll(s);
+		origin.close();
 	}
 }

@@ -188,8 +188,8 @@ async function main(): Promise<void> {
 	if (runs(5)) await belowLimit(origin, load, rows);
 	if (runs(6)) await distance(origin, load, rows);
 	if (runs(7)) await flood(origin, load, rows);
-	if (runs(8)) await contention(origin, load, rows);
-	if (runs(9)) await floodUtilisation(origin, load, rows);
+	if (runs(8)) await contention(rows);
+	if (runs(9)) await floodUtilisation(rows);
 	await origin.close();
 
 	// 10. An adaptive limit against fixed ones, on an origin with a capacity.
