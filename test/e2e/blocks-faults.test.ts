@@ -71,7 +71,15 @@ beforeAll(async () => {
 		limits: {
 			// Cut exchanges give their permits back at once, so permits turn over (the grace has its own tests).
 			routes: [
-				{ name: "faults", path: "/*", limit: LIMIT, originTimeoutMs: ORIGIN_TIMEOUT_MS, maxHoldMs: MAX_HOLD_MS, blocks: BLOCKS, cutRelease: "immediate" },
+				{
+					name: "faults",
+					path: "/*",
+					limit: LIMIT,
+					originTimeoutMs: ORIGIN_TIMEOUT_MS,
+					maxHoldMs: MAX_HOLD_MS,
+					blocks: BLOCKS,
+					cutRelease: "immediate",
+				},
 			],
 		},
 	});
