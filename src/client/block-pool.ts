@@ -53,6 +53,8 @@ export class BlockPool {
 	k = 1;
 	/** When the check-in in flight was sent, or null. */
 	checkInSince: number | null = null;
+	/** The check-in in flight: only its answer may change the current block (a stale one's may land any time later). */
+	private pending: Plan | null = null;
 	lastCheckInAt = Number.NEGATIVE_INFINITY;
 	/** The last answer said others are refused or waiting (or the limit was lowered): keep no spares. */
 	pressure = false;
@@ -187,11 +189,20 @@ export class BlockPool {
 			...(spec.shard ? { shard: spec.shard } : {}),
 			report,
 		};
-		return { block, msg, askedAt: now };
+		const planned = { block, msg, askedAt: now };
+		this.pending = planned;
+		return planned;
 	}
 
 	/** The object answered a planned check-in. */
 	answered(plan: Plan, answer: CheckInAnswer): void {
+		if (plan !== this.pending) {
+			// A check-in given up as stale: another may be in flight now, and this answer may have been overtaken at the
+			// object (a later check-in, or the block's give-back). It may only lower what the pool uses, never raise it.
+			plan.block.count = Math.min(plan.block.count, answer.alive ? answer.count : 0);
+			return;
+		}
+		this.pending = null;
 		this.checkInSince = null;
 		this.lastCheckInAt = plan.askedAt;
 		this.known = { limit: answer.limit, quota: answer.quota, objectFree: Math.max(0, answer.limit - answer.inFlight) };
@@ -211,6 +222,9 @@ export class BlockPool {
 
 	/** The check-in failed (its outcome is unknown): retire its block, which keeps admitting only within its window. */
 	failed(plan: Plan): void {
+		// A stale check-in's block was retired when it was given up; the check-in in flight now is another one.
+		if (plan !== this.pending) return;
+		this.pending = null;
 		this.checkInSince = null;
 		if (this.current === plan.block) this.retire();
 	}
@@ -219,6 +233,7 @@ export class BlockPool {
 		const b = this.current;
 		this.current = null;
 		this.checkInSince = null;
+		this.pending = null;
 		if (b && b.inUse > 0) this.retired.push(b);
 	}
 }
