@@ -78,6 +78,11 @@ export type CheckInAnswer = {
 	readonly count: number;
 	/** False when the block had been given back or had expired: the isolate must forget it. */
 	readonly alive: boolean;
+	/**
+	 * The object refused the request waiting on this check-in (`need`), and counted it unless tentative. The
+	 * isolate refuses it too, even if a permit of its own freed meanwhile: admitting it would count it twice.
+	 */
+	readonly refused: boolean;
 	readonly inFlight: number;
 	/** The limit in force on this object (a shard's share, a runtime limit). */
 	readonly limit: number;

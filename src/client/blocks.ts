@@ -82,7 +82,8 @@ export async function acquireFromBlock(
 	}
 	pool.answered(plan, answer);
 	const at = Date.now();
-	const mine = pool.take(at);
+	// The object's refusal stands (it counted it): a permit of this pool that freed meanwhile serves the next request.
+	const mine = answer.refused ? null : pool.take(at);
 	if (hinted)
 		fullHints.answered(spec.objectName, at, decision.probe, {
 			granted: mine !== null,

@@ -22,7 +22,7 @@ export interface BlockContext {
 export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext, now: number): { answer: CheckInAnswer; refused: boolean } {
 	const total = table.inFlight(now);
 	const lease = table.lease(msg.blockId);
-	if (lease && lease.state !== "live") return { answer: answer(0, false, total, ctx, now, 0), refused: false };
+	if (lease && lease.state !== "live") return { answer: answer(0, false, total, ctx, now, 0, false), refused: false };
 	const current = lease ? (lease.count ?? 1) : 0;
 	const keep = Math.min(current, Math.max(0, msg.want));
 	const free = ctx.limit - (total - current) - keep;
@@ -45,13 +45,25 @@ export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext,
 		retryAfterMs = refusal.ok ? 0 : refusal.retryAfterMs;
 	}
 	const lastRefusedAt = refused && !msg.tentative ? now : ctx.lastRefusedAt;
-	return { answer: answer(count, count > 0, inFlight, { ...ctx, lastRefusedAt }, now, retryAfterMs), refused: refused && !msg.tentative };
+	return {
+		answer: answer(count, count > 0, inFlight, { ...ctx, lastRefusedAt }, now, retryAfterMs, refused),
+		refused: refused && !msg.tentative,
+	};
 }
 
-function answer(count: number, alive: boolean, inFlight: number, ctx: BlockContext, now: number, retryAfterMs: number): CheckInAnswer {
+function answer(
+	count: number,
+	alive: boolean,
+	inFlight: number,
+	ctx: BlockContext,
+	now: number,
+	retryAfterMs: number,
+	refused: boolean,
+): CheckInAnswer {
 	return {
 		count,
 		alive,
+		refused,
 		inFlight,
 		limit: ctx.limit,
 		quota: ctx.quota ?? ctx.limit,
