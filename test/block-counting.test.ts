@@ -82,4 +82,25 @@ describe("blocks: decisions counted once", () => {
 		if (fifth?.kind === "granted") await fifth.permit.release("delivered");
 		await settle();
 	});
+
+	it("the last request hands the block back even when a renewal was still in flight as the isolate went idle", async () => {
+		const { namespace, hooks } = heldNamespace();
+		const s = spec(40);
+		const pending: Promise<unknown>[] = [];
+		const waitUntil = (p: Promise<unknown>): void => void pending.push(p);
+		const r = await acquireFromBlock(namespace, s, waitUntil);
+		if (r?.kind !== "granted") throw new Error("not granted");
+		const stub = env.GAUGE.getByName(s.objectName);
+		expect((await stub.status()).inFlight).toBe(1);
+		// Past half the admission window the release starts a renewal; the object is slow to answer it (300 ms,
+		// longer than returnAfterMs), and no other request comes.
+		await new Promise((resolve) => setTimeout(resolve, (s.blocks?.windowMs ?? 0) / 2 + 50));
+		hooks.beforeCheckIn = async (msg) => {
+			if (msg.want > 0) await new Promise((resolve) => setTimeout(resolve, 300));
+		};
+		await r.permit.release("delivered");
+		while (pending.length > 0) await Promise.allSettled(pending.splice(0));
+		// The idle isolate gave its block back: nothing parked until the lease's expiry.
+		expect((await stub.status()).inFlight).toBe(0);
+	});
 });

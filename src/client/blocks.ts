@@ -210,6 +210,10 @@ export class BlockPermit implements Renewable {
 
 	private async handBackWhenIdle(): Promise<void> {
 		await sleep(this.spec.blocks?.returnAfterMs ?? 0);
+		// A check-in still on its way (a renewal this request started) would make the pool look busy, and no code
+		// runs here after it lands: wait for it, reading plain data, so the block does not sit parked until expiry.
+		const until = Date.now() + STALE_CHECK_IN_MS;
+		while (this.pool.checkInSince !== null && Date.now() < until) await sleep(POLL_MS);
 		if (this.pool.idle(Date.now())) await checkIn(this.stub, this.spec, this.pool, { need: false, giveBack: true });
 	}
 }
