@@ -106,4 +106,28 @@ describe("an isolate's block pool under late check-in answers", () => {
 		pool.answered(a, answerA);
 		expect(fill(pool, x.id, t + 1)).toBeLessThanOrEqual(obj.count(x.id, t + 1));
 	});
+
+	it("a failed check-in loses no report, and hands back a block the isolate no longer uses", () => {
+		const settings: BlockSettings = { max: 4, returnAfterMs: 100, windowMs: 1_000 };
+		const obj = object(8);
+		const pool = new BlockPool(settings);
+		const first = pool.plan(0, spec(8), { need: true });
+		if (!first) throw new Error("no plan");
+		pool.answered(first, obj.deliver(first, 0));
+		const block = pool.take(0);
+		if (!block) throw new Error("no permit");
+		pool.put(block, 7, 10);
+		// The renewal carrying that admission and release fails (its outcome unknown).
+		const renew = pool.plan(600, spec(8), { need: false });
+		if (!renew) throw new Error("no plan");
+		expect(renew.msg.report?.released).toBe(1);
+		const dropped = pool.failed(renew);
+		// The next call carries the report again (a count may be reported twice; none is lost)...
+		expect(pool.report.admitted).toBe(1);
+		expect(pool.report.released).toBe(1);
+		expect(pool.report.holdsMs).toEqual([7]);
+		// ...and the block, with nothing in use, is handed back at once rather than parked until its lease ends.
+		expect(dropped?.id).toBe(block.id);
+		expect(pool.current).toBeNull();
+	});
 });

@@ -220,13 +220,34 @@ export class BlockPool {
 		if (this.current !== block && !this.retired.includes(block)) this.retired.push(block);
 	}
 
-	/** The check-in failed (its outcome is unknown): retire its block, which keeps admitting only within its window. */
-	failed(plan: Plan): void {
+	/**
+	 * The check-in failed (its outcome is unknown): retire its block, which keeps admitting only within its window.
+	 * Its report goes out again with the next call (a count may then be reported twice; none is lost). Returns the
+	 * block when nothing is in use under it: the isolate drops it, so it should be given back at once (the object
+	 * may have created or kept it) rather than parked until its lease ends.
+	 */
+	failed(plan: Plan): Block | null {
+		if (plan.msg.report) this.requeue(plan.msg.report);
 		// A stale check-in's block was retired when it was given up; the check-in in flight now is another one.
-		if (plan !== this.pending) return;
+		if (plan !== this.pending) return null;
 		this.pending = null;
 		this.checkInSince = null;
-		if (this.current === plan.block) this.retire();
+		if (this.current !== plan.block) return null;
+		this.retire();
+		return plan.block.inUse === 0 ? plan.block : null;
+	}
+
+	/** Puts an undelivered report back in front of what was decided since. */
+	private requeue(r: Report): void {
+		const now = this.report;
+		this.report = {
+			admitted: r.admitted + now.admitted,
+			released: r.released + now.released,
+			holdsMs: [...r.holdsMs, ...now.holdsMs].slice(0, MAX_HOLD_SAMPLES),
+			localRefused: r.localRefused + now.localRefused,
+			gaugeErrors: r.gaugeErrors + now.gaugeErrors,
+			failOpen: r.failOpen + now.failOpen,
+		};
 	}
 
 	private retire(): void {

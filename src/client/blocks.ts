@@ -76,7 +76,8 @@ export async function acquireFromBlock(
 		answer = await stub.checkIn(plan.msg);
 	} catch (error) {
 		if (decision.probe) fullHints.probeFailed(spec.objectName);
-		pool.failed(plan);
+		const dropped = pool.failed(plan);
+		if (dropped) waitUntil(giveBack(stub, spec, dropped));
 		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, during: "check-in", error: String(error) });
 		return { kind: "unavailable", error };
 	}
@@ -126,7 +127,9 @@ async function checkIn(stub: Stub, spec: GaugeSpec, pool: BlockPool, opts: { nee
 	try {
 		pool.answered(plan, await stub.checkIn(plan.msg));
 	} catch (error) {
-		pool.failed(plan);
+		// Best effort, like a failed single acquire's release: the lease's expiry is the backstop.
+		const dropped = pool.failed(plan);
+		if (dropped) await giveBack(stub, spec, dropped);
 		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, during: "check-in", error: String(error) });
 	}
 }
