@@ -130,4 +130,31 @@ describe("an isolate's block pool under late check-in answers", () => {
 		expect(dropped?.id).toBe(block.id);
 		expect(pool.current).toBeNull();
 	});
+
+	it("after a lowered limit, a check-in a request waits on admits no one from the block's old spares", () => {
+		const settings: BlockSettings = { max: 8, returnAfterMs: 100, windowMs: 1_000 };
+		const table = new LeaseTable(new MemoryLeaseStore());
+		const ctx = (limit: number) => ({ limit, waiters: 0, lastRefusedAt: Number.NEGATIVE_INFINITY });
+		const pool = new BlockPool(settings);
+		pool.k = 6;
+		const first = pool.plan(0, spec(10), { need: true });
+		if (!first) throw new Error("no plan");
+		pool.answered(first, checkInBlock(table, first.msg, ctx(10), 0).answer);
+		expect(pool.current?.count).toBe(6);
+		// Two long requests under the block; then nothing runs here until the admission window has closed.
+		pool.take(0);
+		pool.take(0);
+		// Meanwhile the limit drops to 1 (PUT …/limit): the object already counts 6, two of them at the origin.
+		const t = settings.windowMs + 1;
+		expect(pool.take(t)).toBeNull();
+		const plan = pool.plan(t, spec(10), { need: true });
+		if (!plan) throw new Error("no plan");
+		const { answer } = checkInBlock(table, plan.msg, ctx(1), t);
+		pool.answered(plan, answer);
+		// The waiting request must be refused: admitting it would put a third request at the origin, limit 1.
+		expect(answer.refused).toBe(true);
+		expect(answer.pressure.recall).toBe(true);
+		expect(pool.take(t)).toBeNull();
+		expect(table.inFlight(t)).toBe(2);
+	});
 });

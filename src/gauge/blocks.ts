@@ -24,7 +24,11 @@ export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext,
 	const lease = table.lease(msg.blockId);
 	if (lease && lease.state !== "live") return { answer: answer(0, false, total, ctx, now, 0, false), refused: false };
 	const current = lease ? (lease.count ?? 1) : 0;
-	const keep = Math.min(current, Math.max(0, msg.want));
+	let keep = Math.min(current, Math.max(0, msg.want));
+	// A request waits on this check-in (`need`): its pool ran dry or its admission window closed, so the isolate
+	// admits no one under the block until the answer, and never more than `inUse` are at the origin under it. Its
+	// other permits are spares; over a lowered limit, none of them may admit anyone, as no single lease could.
+	if (msg.need) keep = Math.max(Math.min(keep, msg.inUse), Math.min(keep, ctx.limit - (total - current)));
 	const free = ctx.limit - (total - current) - keep;
 	const growth = ctx.waiters > 0 ? 0 : Math.max(0, Math.min(msg.want - keep, free));
 	const count = keep + growth;
