@@ -9,6 +9,8 @@ export interface Report {
 	admitted: number;
 	/** Requests admitted under a block that have ended. */
 	released: number;
+	/** Permits of a block taken back at their deadline (admission + maxHoldMs) without a release: leaks, as reaped leases. */
+	reaped: number;
 	/** Hold times of those releases, in ms (at most MAX_HOLD_SAMPLES; `released` counts them all). */
 	holdsMs: number[];
 	/** Refusals answered from the isolate's memory (a "full" hint), without an object call. */
@@ -23,11 +25,11 @@ export interface Report {
 export const MAX_HOLD_SAMPLES = 256;
 
 export function emptyReport(): Report {
-	return { admitted: 0, released: 0, holdsMs: [], localRefused: 0, gaugeErrors: 0, failOpen: 0 };
+	return { admitted: 0, released: 0, reaped: 0, holdsMs: [], localRefused: 0, gaugeErrors: 0, failOpen: 0 };
 }
 
 export function isEmptyReport(r: Report): boolean {
-	return r.admitted + r.released + r.localRefused + r.gaugeErrors + r.failOpen === 0;
+	return r.admitted + r.released + r.reaped + r.localRefused + r.gaugeErrors + r.failOpen === 0;
 }
 
 /**

@@ -138,17 +138,41 @@ describe("an isolate's block pool", () => {
 		const pool = new BlockPool(SETTINGS);
 		const block = admit(pool, obj, 10, 0);
 		if (!block) throw new Error("no permit");
-		const count = block.count;
+		const cut = pool.hold(block, 0, MAX_HOLD_MS);
 		// Fill the block, then one request is cut at t = 10 with a 300 ms grace.
 		while (pool.take(0)) {}
-		pool.endLater(block, 0, 310);
+		const count = block.count;
+		expect(pool.end(cut, 10, 300)).toBeNull();
 		expect(pool.sweep(200)).toEqual([]);
 		expect(pool.take(200)).toBeNull();
 		expect(pool.inUse).toBe(count);
-		// At the grace's end it is free again, and its hold time is counted up to then.
+		// At the grace's end it is free again, counted as a release with its hold time up to then, not as a leak.
 		pool.sweep(310);
 		expect(pool.inUse).toBe(count - 1);
 		expect(pool.report.holdsMs).toContain(310);
+		expect(pool.report.reaped).toBe(0);
 		expect(pool.take(311)).toBe(block);
+		// A second end of the same permit changes nothing.
+		expect(pool.end(cut, 400)).toBeNull();
+		expect(pool.inUse).toBe(count);
+	});
+
+	it("a permit whose release never comes is taken back at admission + maxHoldMs and reported reaped, as a lease would expire", () => {
+		const obj = object(10);
+		const pool = new BlockPool(SETTINGS);
+		const block = admit(pool, obj, 10, 0);
+		if (!block) throw new Error("no permit");
+		const lost = pool.hold(block, 0, MAX_HOLD_MS);
+		const ok = pool.take(0) ? pool.hold(block, 0, MAX_HOLD_MS) : null;
+		const inUse = pool.inUse;
+		expect(pool.sweep(MAX_HOLD_MS - 1)).toEqual([]);
+		expect(pool.inUse).toBe(inUse);
+		if (ok) pool.end(ok, 100);
+		pool.sweep(MAX_HOLD_MS);
+		expect(pool.inUse).toBe(0);
+		expect(pool.report.reaped).toBe(1);
+		// Its late release (if it ever came) is ignored: nothing is given back twice.
+		expect(pool.end(lost, MAX_HOLD_MS + 1)).toBeNull();
+		expect(pool.inUse).toBe(0);
 	});
 });

@@ -38,6 +38,15 @@ export interface PoolSpec {
 	readonly queue: unknown;
 }
 
+/** A permit a request holds from a block, and the time it is back by (its grace's end once it is `ending`). */
+export interface Held {
+	readonly block: Block;
+	readonly admittedAt: number;
+	until: number;
+	/** The request ended with a cutRelease grace: the permit is back at `until`, as a release (not a leak). */
+	ending: boolean;
+}
+
 export interface Plan {
 	readonly block: Block;
 	readonly msg: CheckIn;
@@ -66,8 +75,8 @@ export class BlockPool {
 	report: Report = emptyReport();
 	/** What the last answer said about the object: its limit in force, the quota, and how many it had free. */
 	known = { limit: 0, quota: 0, objectFree: 0 };
-	/** Permits of cut exchanges still counted until their cutRelease grace is over (plain data, no timers). */
-	private readonly ending: { block: Block; admittedAt: number; until: number }[] = [];
+	/** Permits held by requests, each with the time it must be back by (plain data, no timers): see `hold`. */
+	private readonly held = new Set<Held>();
 	private readonly settings: BlockSettings;
 	private readonly newId: () => string;
 
@@ -100,27 +109,45 @@ export class BlockPool {
 		return null;
 	}
 
-	/** A cut exchange ended: its permit stays in use until `until` (the route's cutRelease grace), then goes back. */
-	endLater(block: Block, admittedAt: number, until: number): void {
-		this.ending.push({ block, admittedAt, until });
+	/**
+	 * Records a permit taken for a request (after `take`): it must be back by `admittedAt + maxHoldMs`, as a single
+	 * lease expires then. Should its release never come (a continuation the runtime dropped), `sweep` takes it
+	 * back at that time and reports it reaped, so a block permit can leak no longer than a lease.
+	 */
+	hold(block: Block, admittedAt: number, maxHoldMs: number): Held {
+		const held: Held = { block, admittedAt, until: admittedAt + maxHoldMs, ending: false };
+		this.held.add(held);
+		return held;
 	}
 
-	/** Gives back the permits whose grace is over; returns the retired blocks that emptied (to give back). */
+	/**
+	 * The request holding `held` ended. With `graceMs` (a cut exchange, the route's cutRelease) the permit stays in
+	 * use until then (never past its own deadline) and `sweep` gives it back. Returns a retired block that is now
+	 * empty (to give back), if any.
+	 */
+	end(held: Held, now: number, graceMs = 0): Block | null {
+		if (!this.held.has(held) || held.ending) return null;
+		if (graceMs > 0) {
+			held.ending = true;
+			held.until = Math.min(held.until, now + graceMs);
+			return null;
+		}
+		this.held.delete(held);
+		return this.put(held.block, now - held.admittedAt, now);
+	}
+
+	/** Gives back the permits whose grace or deadline is over; returns the retired blocks that emptied (to give back). */
 	sweep(now: number): Block[] {
 		const emptied: Block[] = [];
-		for (let i = this.ending.length - 1; i >= 0; i--) {
-			const e = this.ending[i];
-			if (!e || e.until > now) continue;
-			this.ending.splice(i, 1);
-			const empty = this.put(e.block, e.until - e.admittedAt, now);
+		for (const h of this.held) {
+			if (h.until > now) continue;
+			this.held.delete(h);
+			// Past its deadline without a release: a leak, counted as the object counts an expired lease.
+			if (!h.ending) this.report.reaped++;
+			const empty = this.put(h.block, h.until - h.admittedAt, now);
 			if (empty) emptied.push(empty);
 		}
 		return emptied;
-	}
-
-	/** When the last grace ends (-Infinity: none pending). */
-	get endingUntil(): number {
-		return Math.max(Number.NEGATIVE_INFINITY, ...this.ending.map((e) => e.until));
 	}
 
 	get inUse(): number {
@@ -243,6 +270,7 @@ export class BlockPool {
 		this.report = {
 			admitted: r.admitted + now.admitted,
 			released: r.released + now.released,
+			reaped: r.reaped + now.reaped,
 			holdsMs: [...r.holdsMs, ...now.holdsMs].slice(0, MAX_HOLD_SAMPLES),
 			localRefused: r.localRefused + now.localRefused,
 			gaugeErrors: r.gaugeErrors + now.gaugeErrors,

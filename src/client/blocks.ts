@@ -6,7 +6,7 @@ import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, W
 import { graceMsFor } from "../gauge/permit.ts";
 import { log, logSampled } from "../log.ts";
 import type { CheckIn } from "../protocol.ts";
-import type { Block, Plan } from "./block-pool.ts";
+import type { Block, Held, Plan } from "./block-pool.ts";
 import { BlockPool, STALE_CHECK_IN_MS } from "./block-pool.ts";
 
 /** How often a request waiting for another's check-in looks at the pool again. */
@@ -160,7 +160,7 @@ export class BlockPermit implements Renewable {
 	private readonly spec: GaugeSpec;
 	private readonly pool: BlockPool;
 	private readonly block: Block;
-	private readonly admittedAt: number;
+	private readonly held: Held;
 	private readonly waitUntil: WaitUntil;
 
 	constructor(stub: Stub, spec: GaugeSpec, pool: BlockPool, block: Block, admittedAt: number, waitUntil: WaitUntil) {
@@ -168,7 +168,7 @@ export class BlockPermit implements Renewable {
 		this.spec = spec;
 		this.pool = pool;
 		this.block = block;
-		this.admittedAt = admittedAt;
+		this.held = pool.hold(block, admittedAt, spec.maxHoldMs);
 		this.waitUntil = waitUntil;
 	}
 
@@ -192,12 +192,11 @@ export class BlockPermit implements Renewable {
 		// A cut exchange's permit stays in use for the route's cutRelease grace (never past the block's lease):
 		// the pool's own data says until when, so no timer has to fire for it to come back.
 		const graceMs = Math.min(graceMsFor(reason, this.spec), Math.max(0, this.expiresBy - now));
+		const empty = this.pool.end(this.held, now, graceMs);
 		if (graceMs > 0) {
-			this.pool.endLater(this.block, this.admittedAt, now + graceMs);
 			this.waitUntil(sleep(graceMs).then(() => this.afterUse(Date.now())));
 			return Promise.resolve();
 		}
-		const empty = this.pool.put(this.block, now - this.admittedAt, now);
 		if (empty) this.waitUntil(giveBack(this.stub, this.spec, empty));
 		this.afterUse(now);
 		return Promise.resolve();

@@ -219,6 +219,7 @@ export class LeaseTable {
 	absorb(report: Report): void {
 		this.counters.admitted += report.admitted;
 		this.counters.released += report.released;
+		this.counters.reaped += report.reaped;
 		for (const held of report.holdsMs) {
 			this.holdEwmaMs += HOLD_EWMA_WEIGHT * (held - this.holdEwmaMs);
 			this.recordHold(held);
