@@ -1,0 +1,156 @@
+// The native holds (src/proxy/hold-native.ts): each ending releases once, with its reason, and never after the
+// client has seen the body's end.
+import { describe, expect, it } from "vitest";
+import type { Releasable, ReleaseReason } from "../src/gauge/permit.ts";
+import { READ_AHEAD_BYTES } from "../src/proxy/hold.ts";
+import { heldResponse, holdUntilEnded, holdUntilRead } from "../src/proxy/hold-native.ts";
+
+/** A permit that records every release; only the first counts, as with the real ones. */
+function recorder(): Releasable & { calls: ReleaseReason[] } {
+	const calls: ReleaseReason[] = [];
+	return {
+		calls,
+		get reason() {
+			return calls[0] ?? null;
+		},
+		async release(reason) {
+			calls.push(reason);
+		},
+	};
+}
+
+const bytes = (n: number): Uint8Array => new Uint8Array(n).fill(120);
+const within = <T>(p: Promise<T>): Promise<T> =>
+	Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error("not settled within 2 s")), 2_000))]);
+
+/** An origin body under the test's control. */
+function originBody() {
+	let controller!: ReadableStreamDefaultController<Uint8Array>;
+	const body = new ReadableStream<Uint8Array>({
+		start(c) {
+			controller = c;
+		},
+	});
+	return { body, controller };
+}
+
+describe("holdUntilEnded: a body of unknown length through a native pipe", () => {
+	it("releases as delivered before the client's stream ends, and passes every byte", async () => {
+		const permit = recorder();
+		const { body, controller } = originBody();
+		const held = holdUntilEnded(body, permit, new AbortController().signal);
+		controller.enqueue(bytes(10));
+		controller.enqueue(bytes(20));
+		controller.close();
+		const reader = held.body.getReader();
+		let total = 0;
+		for (;;) {
+			const { done, value } = await within(reader.read());
+			if (done) break;
+			total += value.byteLength;
+		}
+		// The end was seen only after the release.
+		expect(permit.calls).toEqual(["delivered"]);
+		expect(total).toBe(30);
+		await within(held.done);
+	});
+
+	it("releases as client-cancelled when the client cancels, and cancels the origin's body", async () => {
+		const permit = recorder();
+		let originCancelled = false;
+		const body = new ReadableStream<Uint8Array>({
+			pull: (c) => c.enqueue(bytes(1024)),
+			cancel() {
+				originCancelled = true;
+			},
+		});
+		const held = holdUntilEnded(body, permit, new AbortController().signal);
+		const reader = held.body.getReader();
+		await within(reader.read());
+		await reader.cancel("client went away");
+		await within(held.done);
+		expect(permit.calls).toEqual(["client-cancelled"]);
+		expect(originCancelled).toBe(true);
+	});
+
+	it("releases as origin-error when the origin's body fails, and the client's stream errors", async () => {
+		const permit = recorder();
+		const { body, controller } = originBody();
+		const held = holdUntilEnded(body, permit, new AbortController().signal);
+		controller.enqueue(bytes(10));
+		const reader = held.body.getReader();
+		await within(reader.read());
+		controller.error(new Error("origin reset"));
+		await expect(within(reader.read())).rejects.toThrow();
+		await within(held.done);
+		expect(permit.calls).toEqual(["origin-error"]);
+	});
+
+	it("cuts at the signal with an error, never a clean end, and releases with the signal's reason", async () => {
+		for (const [reason, expected] of [
+			[new DOMException("deadline", "TimeoutError"), "origin-timeout"],
+			[new DOMException("gone", "AbortError"), "client-disconnected"],
+		] as const) {
+			const permit = recorder();
+			const { body, controller } = originBody();
+			const signal = new AbortController();
+			const held = holdUntilEnded(body, permit, signal.signal);
+			controller.enqueue(bytes(10));
+			const reader = held.body.getReader();
+			await within(reader.read());
+			signal.abort(reason);
+			await expect(within(reader.read())).rejects.toBeDefined();
+			await within(held.done);
+			expect(permit.calls).toEqual([expected]);
+		}
+	});
+});
+
+describe("holdUntilRead: a small body of known length, read whole", () => {
+	it("releases as delivered before the client gets the response", async () => {
+		const permit = recorder();
+		const res = await holdUntilRead(
+			new Response(bytes(100), { headers: { "content-length": "100", "x-kept": "1" } }),
+			permit,
+			new AbortController().signal,
+		);
+		expect(permit.calls).toEqual(["delivered"]);
+		expect(res.headers.get("x-kept")).toBe("1");
+		expect((await res.arrayBuffer()).byteLength).toBe(100);
+	});
+
+	it("releases as origin-error when the body fails, and answers with a body that errors", async () => {
+		const permit = recorder();
+		const { body, controller } = originBody();
+		controller.enqueue(bytes(10));
+		controller.error(new Error("origin reset"));
+		const res = await within(holdUntilRead(new Response(body), permit, new AbortController().signal));
+		expect(permit.calls).toEqual(["origin-error"]);
+		await expect(res.arrayBuffer()).rejects.toThrow();
+	});
+});
+
+describe("heldResponse: which hold a body gets", () => {
+	const cases: [string, HeadersInit, number, boolean][] = [
+		["a small body of known length is read whole (released before the answer)", { "content-length": "100" }, 100, true],
+		["a body of unknown length is piped (released at its end)", {}, 100, false],
+		[
+			"a large body of known length streams (released at its end)",
+			{ "content-length": String(READ_AHEAD_BYTES + 1) },
+			READ_AHEAD_BYTES + 1,
+			false,
+		],
+		["an encoded body streams (released at its end)", { "content-encoding": "gzip" }, 100, false],
+	];
+	it.each(cases)("%s", async (_name, headers, size, releasedBeforeAnswer) => {
+		const permit = recorder();
+		const waited: Promise<unknown>[] = [];
+		const res = await heldResponse(new Response(bytes(size), { headers }), permit, new AbortController().signal, (p) => waited.push(p));
+		expect(permit.calls.length).toBe(releasedBeforeAnswer ? 1 : 0);
+		expect(waited.length).toBe(releasedBeforeAnswer ? 0 : 1);
+		expect((await res.arrayBuffer()).byteLength).toBe(size);
+		await within(Promise.all(waited));
+		// holdUntilDelivered may call release again after its first (a no-op on a real permit): the first counts.
+		expect(permit.reason).toBe("delivered");
+	});
+});
