@@ -73,12 +73,18 @@ async function clOrigin(): Promise<{ url: string; close(): Promise<void> }> {
 }
 const origin = process.env.ORIGIN_KIND === "cl" ? await clOrigin() : await startOrigin();
 const gate = await startGate({ configPath: "bench/perf/wrangler.toml", origin: origin.url });
-const url = `${gate.url}/fast?delay=${DELAY}`;
+/** SECOND=<dir>: a second copy of the project whose bench/perf Worker serves the variants named "b:<variant>". */
+const second = process.env.SECOND
+	? await startGate({ configPath: `${process.env.SECOND}/bench/perf/wrangler.toml`, origin: origin.url })
+	: null;
+const path = `/fast?delay=${DELAY}`;
+const urlOf = (v: string): string => `${v.startsWith("b:") && second ? second.url : gate.url}${path}`;
+const variantOf = (v: string): string => v.replace(/^b:/, "");
 const results = new Map<string, number[]>();
 const cpus = new Map<string, number[]>();
 try {
 	for (const v of variants) {
-		const r = await fetch(url, { headers: { "x-variant": v }, signal: AbortSignal.timeout(10_000) });
+		const r = await fetch(urlOf(v), { headers: { "x-variant": variantOf(v) }, signal: AbortSignal.timeout(10_000) });
 		console.log(`warm ${v}: ${r.status} ${(await r.text()).slice(0, 60)}`);
 	}
 	for (let round = 0; round < ROUNDS; round++) {
@@ -86,7 +92,7 @@ try {
 		const order = variants.map((_, i) => variants[(i + round) % variants.length] as string);
 		for (const v of order) {
 			const cpu0 = workerdCpu();
-			const { rps, codes } = await hey(url, v);
+			const { rps, codes } = await hey(urlOf(v), variantOf(v));
 			const usPerReq = ((workerdCpu() - cpu0) / (rps * Number(SECONDS))) * 1e6;
 			results.set(v, [...(results.get(v) ?? []), rps]);
 			cpus.set(v, [...(cpus.get(v) ?? []), usPerReq]);
@@ -97,6 +103,7 @@ try {
 	}
 } finally {
 	await gate.close();
+	await second?.close();
 	await origin.close();
 }
 const baseRuns = results.get(base) ?? [];

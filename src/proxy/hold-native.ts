@@ -1,5 +1,5 @@
 // The cheap ways to hold a permit until a response body is handed on: the runtime's own (native) streams, so no
-// JavaScript runs per chunk. A JavaScript TransformStream (holdUntilDelivered) costs the gate about a quarter of
+// JavaScript runs per chunk. A JavaScript TransformStream (holdUntilDelivered) costs the gate a fifth to a quarter of
 // a bare proxy's throughput on the local runtime (bench/perf); it stays for the bodies these cannot serve.
 import type { Releasable } from "../gauge/permit.ts";
 import type { HeldBody } from "./hold.ts";
