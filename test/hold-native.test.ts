@@ -1,9 +1,9 @@
-// The native holds (src/proxy/hold-native.ts): each ending releases once, with its reason, and never after the
-// client has seen the body's end.
+// The native hold (src/proxy/hold-native.ts): each ending releases once, with its reason, before the client sees
+// the body; and which bodies it takes.
 import { describe, expect, it } from "vitest";
 import type { Releasable, ReleaseReason } from "../src/gauge/permit.ts";
 import { READ_AHEAD_BYTES } from "../src/proxy/hold.ts";
-import { heldResponse, holdUntilEnded, holdUntilRead } from "../src/proxy/hold-native.ts";
+import { heldResponse, holdUntilRead } from "../src/proxy/hold-native.ts";
 
 /** A permit that records every release; only the first counts, as with the real ones. */
 function recorder(): Releasable & { calls: ReleaseReason[] } {
@@ -34,78 +34,6 @@ function originBody() {
 	return { body, controller };
 }
 
-describe("holdUntilEnded: a body of unknown length through a native pipe", () => {
-	it("releases as delivered before the client's stream ends, and passes every byte", async () => {
-		const permit = recorder();
-		const { body, controller } = originBody();
-		const held = holdUntilEnded(body, permit, new AbortController().signal);
-		controller.enqueue(bytes(10));
-		controller.enqueue(bytes(20));
-		controller.close();
-		const reader = held.body.getReader();
-		let total = 0;
-		for (;;) {
-			const { done, value } = await within(reader.read());
-			if (done) break;
-			total += value.byteLength;
-		}
-		// The end was seen only after the release.
-		expect(permit.calls).toEqual(["delivered"]);
-		expect(total).toBe(30);
-		await within(held.done);
-	});
-
-	it("releases as client-cancelled when the client cancels, and cancels the origin's body", async () => {
-		const permit = recorder();
-		let originCancelled = false;
-		const body = new ReadableStream<Uint8Array>({
-			pull: (c) => c.enqueue(bytes(1024)),
-			cancel() {
-				originCancelled = true;
-			},
-		});
-		const held = holdUntilEnded(body, permit, new AbortController().signal);
-		const reader = held.body.getReader();
-		await within(reader.read());
-		await reader.cancel("client went away");
-		await within(held.done);
-		expect(permit.calls).toEqual(["client-cancelled"]);
-		expect(originCancelled).toBe(true);
-	});
-
-	it("releases as origin-error when the origin's body fails, and the client's stream errors", async () => {
-		const permit = recorder();
-		const { body, controller } = originBody();
-		const held = holdUntilEnded(body, permit, new AbortController().signal);
-		controller.enqueue(bytes(10));
-		const reader = held.body.getReader();
-		await within(reader.read());
-		controller.error(new Error("origin reset"));
-		await expect(within(reader.read())).rejects.toThrow();
-		await within(held.done);
-		expect(permit.calls).toEqual(["origin-error"]);
-	});
-
-	it("cuts at the signal with an error, never a clean end, and releases with the signal's reason", async () => {
-		for (const [reason, expected] of [
-			[new DOMException("deadline", "TimeoutError"), "origin-timeout"],
-			[new DOMException("gone", "AbortError"), "client-disconnected"],
-		] as const) {
-			const permit = recorder();
-			const { body, controller } = originBody();
-			const signal = new AbortController();
-			const held = holdUntilEnded(body, permit, signal.signal);
-			controller.enqueue(bytes(10));
-			const reader = held.body.getReader();
-			await within(reader.read());
-			signal.abort(reason);
-			await expect(within(reader.read())).rejects.toBeDefined();
-			await within(held.done);
-			expect(permit.calls).toEqual([expected]);
-		}
-	});
-});
-
 describe("holdUntilRead: a small body of known length, read whole", () => {
 	it("releases as delivered before the client gets the response", async () => {
 		const permit = recorder();
@@ -133,7 +61,7 @@ describe("holdUntilRead: a small body of known length, read whole", () => {
 describe("heldResponse: which hold a body gets", () => {
 	const cases: [string, HeadersInit, number, boolean][] = [
 		["a small body of known length is read whole (released before the answer)", { "content-length": "100" }, 100, true],
-		["a body of unknown length is piped (released at its end)", {}, 100, false],
+		["a body of unknown length streams (released at its end)", {}, 100, false],
 		[
 			"a large body of known length streams (released at its end)",
 			{ "content-length": String(READ_AHEAD_BYTES + 1) },
