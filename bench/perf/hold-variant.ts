@@ -6,11 +6,12 @@ import { takePermits } from "../../src/gate/take-permits.ts";
 import type { GateEnv } from "../../src/gate/types.ts";
 import { PermitGroup } from "../../src/gauge/permit.ts";
 import { abortReason, deliveredLength, holdUntilDelivered, READ_AHEAD_BYTES } from "../../src/proxy/hold.ts";
-import { holdUntilEnded } from "../../src/proxy/hold-native.ts";
+import { holdUntilEnded } from "./hold-ended.ts";
+import { holdUntilDeliveredPull } from "./hold-pull.ts";
 
 export interface Knobs {
 	/** How the body is held: the JS TransformStream (src), none (release at once), or IdentityTransformStream + pipeTo. */
-	body: "js" | "none" | "identity" | "identity-nowait" | "buffer" | "native";
+	body: "js" | "none" | "identity" | "identity-nowait" | "buffer" | "native" | "pull";
 	/** waitUntil on the taking promise (the abandoned-acquire guard). */
 	guard: boolean;
 	/** Deadline = AbortSignal.any([clientGone, AbortSignal.timeout]) (else clientGone alone). */
@@ -72,13 +73,17 @@ export function holdVariant(k: Knobs) {
 			const held = holdUntilEnded(c.res.body, releasing, deadline);
 			c.executionCtx.waitUntil(held.done);
 			c.res = new Response(held.body, c.res);
-		} else if (k.body === "js" || k.body === "buffer" || k.body === "native") {
-			const held = holdUntilDelivered(c.res.body, releasing, deadline, deliveredLength(c.res.headers));
-			if (k.waitDone) c.executionCtx.waitUntil(held.done);
+		} else if (k.body === "pull") {
+			const held = holdUntilDeliveredPull(c.res.body, releasing, deadline, deliveredLength(c.res.headers));
+			c.executionCtx.waitUntil(held.done);
 			c.res = new Response(held.body, c.res);
-		} else {
+		} else if (k.body === "identity" || k.body === "identity-nowait") {
 			const held = holdIdentity(c.res.body, () => releasing.release("delivered"));
 			if (k.body === "identity") c.executionCtx.waitUntil(held.done);
+			c.res = new Response(held.body, c.res);
+		} else {
+			const held = holdUntilDelivered(c.res.body, releasing, deadline, deliveredLength(c.res.headers));
+			if (k.waitDone) c.executionCtx.waitUntil(held.done);
 			c.res = new Response(held.body, c.res);
 		}
 	});

@@ -80,6 +80,7 @@ const VARIANTS: Record<string, [Handler, unknown, "real" | "grant" | "refuse"]> 
 	buffer: [variantApp({ body: "buffer" }) as unknown as Handler, GATED, "grant"],
 	"buffer-lean": [variantApp({ body: "buffer", guard: false, deadline: false }) as unknown as Handler, GATED, "grant"],
 	native: [variantApp({ body: "native" }) as unknown as Handler, GATED, "grant"],
+	pull: [variantApp({ body: "pull" }) as unknown as Handler, GATED, "grant"],
 	lean: [variantApp({ guard: false, deadline: false }) as unknown as Handler, GATED, "grant"],
 	"no-guard": [variantApp({ guard: false }) as unknown as Handler, GATED, "grant"],
 	"no-deadline": [variantApp({ deadline: false }) as unknown as Handler, GATED, "grant"],
