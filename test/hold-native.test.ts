@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Releasable, ReleaseReason } from "../src/gauge/permit.ts";
 import { READ_AHEAD_BYTES } from "../src/proxy/hold.ts";
 import { heldResponse, holdUntilRead } from "../src/proxy/hold-native.ts";
+import { expectInFlight, gate } from "./helpers/gate.ts";
 
 /** A permit that records every release; only the first counts, as with the real ones. */
 function recorder(): Releasable & { calls: ReleaseReason[] } {
@@ -80,5 +81,26 @@ describe("heldResponse: which hold a body gets", () => {
 		await within(Promise.all(waited));
 		// holdUntilDelivered may call release again after its first (a no-op on a real permit): the first counts.
 		expect(permit.reason).toBe("delivered");
+	});
+});
+
+describe("through the gate: an origin that sends Content-Length (dev/origin.ts /bytes)", () => {
+	it("a small body: its permit is back before the answer, so back-to-back requests on limit 1 all pass", async () => {
+		const g = gate({ routes: [{ name: "r", path: "/*", limit: 1 }] });
+		for (let i = 0; i < 5; i++) {
+			const res = await g.fetch("/bytes?size=1000");
+			expect(res.status).toBe(200);
+			await expectInFlight(g, "r", 0);
+			expect((await res.arrayBuffer()).byteLength).toBe(1000);
+		}
+	});
+
+	it("a body larger than the read-ahead streams, and its permit comes back once it is read", async () => {
+		const g = gate({ routes: [{ name: "r", path: "/*", limit: 1 }] });
+		const res = await g.fetch(`/bytes?size=${4 * READ_AHEAD_BYTES}`);
+		expect(res.status).toBe(200);
+		expect((await res.arrayBuffer()).byteLength).toBe(4 * READ_AHEAD_BYTES);
+		await g.settle();
+		await expectInFlight(g, "r", 0);
 	});
 });
