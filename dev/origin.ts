@@ -245,7 +245,9 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, dela
 		return;
 	}
 	if (url.pathname === "/bytes") {
-		res.writeHead(200, { "content-type": "application/octet-stream" }).end(Buffer.alloc(param("size", 1024), 120));
+		// With its length, as most origins send a body they have whole (Go, nginx), unlike the chunked defaults here.
+		const bytes = Buffer.alloc(param("size", 1024), 120);
+		res.writeHead(200, { "content-type": "application/octet-stream", "content-length": bytes.byteLength }).end(bytes);
 		return;
 	}
 	if (pool) {

@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
 import { PermitGroup } from "../gauge/permit.ts";
 import { isWebSocketUpgrade } from "../proxy/forward.ts";
-import { deliveredLength, holdUntilDelivered } from "../proxy/hold.ts";
+import { heldResponse } from "../proxy/hold-native.ts";
 import { holdUntilClosed } from "../proxy/websocket.ts";
 import { setRateLimitHeaders } from "../responses/ratelimit-headers.ts";
 import { clientClosedRequest, upgradeRefused } from "../responses/refusal.ts";
@@ -62,11 +62,7 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 		c.res = undefined;
 		c.res = holdUntilClosed(upgraded, permits, route.maxHoldMs);
 	} else if (!c.res.body) await releasing.release("no-body");
-	else {
-		const held = holdUntilDelivered(c.res.body, releasing, deadline, deliveredLength(c.res.headers));
-		c.executionCtx.waitUntil(held.done);
-		c.res = new Response(held.body, c.res);
-	}
+	else c.res = await heldResponse(c.res, releasing, deadline, waitUntil);
 	if (route.rateLimitHeaders === "all") setRateLimitHeaders(c.res.headers, views);
 	if (wouldRefuse) c.res.headers.set(DRY_RUN_HEADER, "would-refuse");
 });
