@@ -22,7 +22,13 @@ export async function heldResponse(res: Response, permit: Releasable, signal: Ab
 	const body = res.body;
 	if (!body) throw new TypeError("heldResponse needs a response with a body");
 	const length = deliveredLength(res.headers);
-	if (length !== null && length <= READ_AHEAD_BYTES) return holdUntilRead(res, permit, signal);
+	if (length !== null && length <= READ_AHEAD_BYTES) {
+		// In waitUntil too: a client that leaves mid-read cancels the request's own tasks, not its waitUntil, so the
+		// read still ends (the signal fires) and the permit goes back.
+		const read = holdUntilRead(res, permit, signal);
+		waitUntil(read);
+		return read;
+	}
 	const held = holdUntilDelivered(body, permit, signal, length);
 	waitUntil(held.done);
 	return new Response(held.body, res);
