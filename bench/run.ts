@@ -104,7 +104,8 @@ function machine(): string {
 async function main(): Promise<void> {
 	const rows: string[][] = [];
 	const notes: string[] = [];
-	const origin = await startOrigin();
+	// Answers with a Content-Length, as most origins do for a body they have whole (Go, nginx).
+	const origin = await startOrigin({ contentLength: true });
 	const route = (limit: number, extra: Record<string, unknown> = {}) => ({ routes: [{ name: "bench", path: "/*", limit, ...extra }] });
 
 	// 1. Below the limit: what the gate costs over the bare proxy. (The bare rate is also scenario 2's yardstick.)

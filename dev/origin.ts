@@ -27,6 +27,11 @@ export interface OriginOptions {
 	port?: number;
 	/** Capacity mode: the default path is served by a pool of workers (dev/capacity.ts). Default off. */
 	capacity?: Capacity;
+	/**
+	 * Answer the default path with a Content-Length, as Go and nginx do for a body they have whole (the benchmark's
+	 * common case). Default false: chunked, so tests exercise the gate's streaming hold.
+	 */
+	contentLength?: boolean;
 }
 
 export interface OriginStats {
@@ -141,7 +146,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<Origin> 
 		res.setHeader(SEEN_URL_HEADER, req.url ?? "");
 		const counted = count(req);
 		res.on("close", () => counted.closed(!res.writableFinished));
-		void respond(req, res, url, options.delayMs ?? 0, pool).finally(counted.handled);
+		void respond(req, res, url, options.delayMs ?? 0, pool, options.contentLength ?? false).finally(counted.handled);
 	});
 	/** Counts a request (or a socket) in flight and its handler running; the functions returned count them out. */
 	const count = (req: IncomingMessage): { closed(aborted: boolean): void; handled(): void } => {
@@ -216,7 +221,14 @@ function capacityParams(url: URL): Partial<Capacity> {
 	return change;
 }
 
-async function respond(req: IncomingMessage, res: ServerResponse, url: URL, delayMs: number, pool: WorkerPool | null): Promise<void> {
+async function respond(
+	req: IncomingMessage,
+	res: ServerResponse,
+	url: URL,
+	delayMs: number,
+	pool: WorkerPool | null,
+	contentLength: boolean,
+): Promise<void> {
 	const param = (name: string, fallback: number): number => Number(url.searchParams.get(name) ?? fallback);
 	const body = await readBody(req);
 	if (url.pathname === "/hang") return;
@@ -256,7 +268,9 @@ async function respond(req: IncomingMessage, res: ServerResponse, url: URL, dela
 		return;
 	}
 	await sleep(param("delay", delayMs));
-	if (!res.destroyed) res.writeHead(200, { "content-type": "text/plain" }).end("done");
+	if (res.destroyed) return;
+	if (contentLength) res.writeHead(200, { "content-type": "text/plain", "content-length": 4 }).end("done");
+	else res.writeHead(200, { "content-type": "text/plain" }).end("done");
 }
 
 /**
