@@ -39,6 +39,8 @@ export function isEmptyReport(r: Report): boolean {
 export interface CheckIn {
 	/** Made by the isolate; a new id for every block (a lost or abandoned block is never revived). */
 	readonly blockId: string;
+	/** Who asks: the isolate's pool, by a random id of its own. Others' refusals are pressure on it; its own are not. */
+	readonly isolate?: string;
 	/**
 	 * Permits the isolate wants the block to hold after this call. The isolate stops using anything above
 	 * `min(its current count, want)` the moment it sends this, so the object may shrink the block that far at once.
@@ -66,7 +68,7 @@ export interface CheckIn {
 export interface Pressure {
 	/** Requests waiting in the object's queue. */
 	readonly waiters: number;
-	/** The object refused someone within the last PRESSURE_MS. */
+	/** The object refused someone else (another isolate, or a request without a block) within the last PRESSURE_MS. */
 	readonly refusing: boolean;
 	/** The live count is above the limit (it was lowered): blocks shrink to what they use. */
 	readonly recall: boolean;

@@ -28,11 +28,14 @@ describe("the Durable Object's side of blocks", () => {
 		expect(b.count).toBe(3);
 		expect(b.inFlight).toBe(10);
 		expect((await stub.status()).inFlight).toBe(10);
-		// Nothing left: a refusal, counted, and pressure on the next answer.
-		const c = await stub.checkIn(checkIn("c", 1));
+		// Nothing left: a refusal, counted. It is pressure on the other isolates (they give back spares), not on the
+		// one refused (it has none to give).
+		const c = await stub.checkIn(checkIn("c", 1, { isolate: "isolate-c" }));
 		expect(c.count).toBe(0);
-		expect(c.pressure.refusing).toBe(true);
+		expect(c.pressure.refusing).toBe(false);
 		expect((await stub.status()).counters.refused).toBe(1);
+		expect((await stub.checkIn(checkIn("c", 0, { need: false, isolate: "isolate-c" }))).pressure.refusing).toBe(false);
+		expect((await stub.checkIn(checkIn("b", 3, { need: false, inUse: 3, isolate: "isolate-b" }))).pressure.refusing).toBe(true);
 		// a gives back what it does not use: the permits are free again; a dropped block cannot be revived.
 		expect((await stub.checkIn(checkIn("a", 2, { need: false }))).count).toBe(2);
 		expect((await stub.checkIn(checkIn("b", 0, { need: false }))).count).toBe(0);

@@ -80,9 +80,13 @@ export class BlockPool {
 	private readonly settings: BlockSettings;
 	private readonly newId: () => string;
 
+	/** This pool's id in its check-ins and single acquires: the object tells others' refusals from its own. */
+	readonly id: string;
+
 	constructor(settings: BlockSettings, newId: () => string = () => crypto.randomUUID()) {
 		this.settings = settings;
 		this.newId = newId;
+		this.id = newId();
 	}
 
 	/** A permit from a block this isolate holds, or null when none is free and open for admission. */
@@ -205,6 +209,7 @@ export class BlockPool {
 		this.report = emptyReport();
 		const msg: CheckIn = {
 			blockId: block.id,
+			isolate: this.id,
 			want,
 			need: opts.need && !spec.queue,
 			inUse: block.inUse,

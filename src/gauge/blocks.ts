@@ -10,8 +10,30 @@ export interface BlockContext {
 	readonly quota?: number;
 	/** Requests waiting in the object's queue: returned permits go to them first, so no block grows. */
 	readonly waiters: number;
-	/** When the object last refused someone (-Infinity: never). */
+	/**
+	 * When the object last refused someone other than the isolate checking in (-Infinity: never). An isolate's own
+	 * refusals are no reason to give back spares: it is refused only when it has none.
+	 */
 	readonly lastRefusedAt: number;
+}
+
+/** Who the object refused lately (an isolate's id, or null for a request without one), so pressure is others'. */
+export class RecentRefusals {
+	private readonly last = new Map<string | null, number>();
+
+	note(by: string | null, now: number): void {
+		this.last.set(by, now);
+	}
+
+	/** The latest refusal within PRESSURE_MS of anyone but `isolate` (a refusal without an id is always someone else's). */
+	lastOtherThan(isolate: string | null, now: number): number {
+		let latest = Number.NEGATIVE_INFINITY;
+		for (const [by, at] of this.last) {
+			if (now - at >= PRESSURE_MS) this.last.delete(by);
+			else if (by === null || by !== isolate) latest = Math.max(latest, at);
+		}
+		return latest;
+	}
 }
 
 /**
@@ -48,9 +70,8 @@ export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext,
 		);
 		retryAfterMs = refusal.ok ? 0 : refusal.retryAfterMs;
 	}
-	const lastRefusedAt = refused && !msg.tentative ? now : ctx.lastRefusedAt;
 	return {
-		answer: answer(count, count > 0, inFlight, { ...ctx, lastRefusedAt }, now, retryAfterMs, refused),
+		answer: answer(count, count > 0, inFlight, ctx, now, retryAfterMs, refused),
 		refused: refused && !msg.tentative,
 	};
 }

@@ -7,7 +7,7 @@ import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
 import { emptyReport } from "../protocol.ts";
 import type { AdaptiveStatus } from "./adaptive-gauge.ts";
 import { AdaptiveGauge } from "./adaptive-gauge.ts";
-import { checkInBlock } from "./blocks.ts";
+import { checkInBlock, RecentRefusals } from "./blocks.ts";
 import type { Layout, LayoutCopy, LayoutState } from "./layout.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
@@ -55,7 +55,7 @@ export class Gauge extends DurableObject {
 	/** The adaptive limit (src/adaptive/), when the route has one. */
 	private readonly adaptive: AdaptiveGauge;
 	/** When this object last refused someone: the pressure every block check-in is told about. */
-	private lastRefusedAt = Number.NEGATIVE_INFINITY;
+	private readonly refusals = new RecentRefusals();
 	/** What isolates reported deciding on their own (in memory, like the other counters). */
 	private readonly reported = emptyReport();
 
@@ -252,10 +252,15 @@ export class Gauge extends DurableObject {
 		const { answer, refused } = checkInBlock(
 			this.table,
 			msg,
-			{ limit: this.limitFor(req, now), quota: this.quotaFor(req), waiters: this.queue.length, lastRefusedAt: this.lastRefusedAt },
+			{
+				limit: this.limitFor(req, now),
+				quota: this.quotaFor(req),
+				waiters: this.queue.length,
+				lastRefusedAt: this.refusals.lastOtherThan(msg.isolate ?? null, now),
+			},
 			now,
 		);
-		if (refused) this.lastRefusedAt = now;
+		if (refused) this.refusals.note(msg.isolate ?? null, now);
 		this.scheduleReap(now + (answer.count > 0 ? msg.windowMs : 0) + msg.maxHoldMs);
 		this.drain(now);
 		return answer;
@@ -264,12 +269,12 @@ export class Gauge extends DurableObject {
 	private grant(req: AcquireRequest, now: number): AcquireResult {
 		const result = this.table.acquire({ ...req, limit: this.limitFor(req, now) }, now);
 		if (result.ok) this.scheduleReap(result.expiresAt);
-		if (!result.ok) this.lastRefusedAt = now;
+		if (!result.ok) this.refusals.note(req.isolate ?? null, now);
 		return { ...result, quota: this.quotaFor(req) };
 	}
 
 	private refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
-		if (reason !== "cancelled" && !req.tentative) this.lastRefusedAt = now;
+		if (reason !== "cancelled" && !req.tentative) this.refusals.note(req.isolate ?? null, now);
 		return { ...this.table.refuse({ ...req, limit: this.limitFor(req, now) }, reason, now), quota: this.quotaFor(req) };
 	}
 

@@ -21,6 +21,8 @@ export interface AcquireRequest {
 	 * counted, so a request refused by every shard it tried counts once, on the last.
 	 */
 	readonly tentative?: boolean;
+	/** The asking isolate's block pool id, when it has one: its own refusals are no pressure on its block (blocks.ts). */
+	readonly isolate?: string;
 	/** On a route's shard: the object grants against the route's layout record, not against `limit`. */
 	readonly shard?: ShardRoute;
 	/** On an adaptive route: the object learns the limit within these bounds, and `limit` is only its ceiling. */

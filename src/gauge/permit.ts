@@ -2,7 +2,7 @@
 import type { ExchangeSample } from "../adaptive/sample.ts";
 import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { BlockSettings } from "../client/block-pool.ts";
-import { acquireFromBlock } from "../client/blocks.ts";
+import { acquireFromBlock, poolFor } from "../client/blocks.ts";
 import type { LocationHint } from "../config/schema.ts";
 import { log, logSampled } from "../log.ts";
 import type { Gauge } from "./durable-object.ts";
@@ -131,6 +131,8 @@ export async function acquirePermit(
 	const probe = decision.probe;
 	const stub = spec.locationHint ? ns.getByName(spec.objectName, { locationHint: spec.locationHint }) : ns.getByName(spec.objectName);
 	const leaseId = crypto.randomUUID();
+	// A request whose isolate holds a block (its block was full) names the pool: its refusal is no pressure on it.
+	const pool = spec.blocks ? poolFor(spec) : null;
 	const request: AcquireRequest = {
 		leaseId,
 		limit: spec.limit,
@@ -141,6 +143,7 @@ export async function acquirePermit(
 		...(spec.shard ? { shard: spec.shard } : {}),
 		...(tentative ? { tentative: true } : {}),
 		...(spec.adaptive ? { adaptive: spec.adaptive } : {}),
+		...(pool ? { isolate: pool.id } : {}),
 	};
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
 	if (spec.queue && !tentative) clientGone.addEventListener("abort", onGone, { once: true });
