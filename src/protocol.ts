@@ -72,6 +72,11 @@ export interface Pressure {
 	readonly refusing: boolean;
 	/** The live count is above the limit (it was lowered): blocks shrink to what they use. */
 	readonly recall: boolean;
+	/**
+	 * Under pressure, the most a busy isolate's block keeps (one whose own demand runs it dry): the limit over the
+	 * isolates holding blocks or refused lately. An isolate with idle spares keeps only what it uses.
+	 */
+	readonly share: number;
 }
 
 /** A refusal less than this long ago still counts as pressure. */

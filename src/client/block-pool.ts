@@ -67,6 +67,13 @@ export class BlockPool {
 	lastCheckInAt = Number.NEGATIVE_INFINITY;
 	/** The last answer said others are refused or waiting (or the limit was lowered): keep no spares. */
 	pressure = false;
+	/** Under pressure, the most a busy pool's block keeps: the limit over the isolates sharing it (the last answer's). */
+	share = Number.POSITIVE_INFINITY;
+	/**
+	 * When a request last found the pool dry: within returnAfterMs of that the isolate's own demand exceeds its
+	 * block, so a permit that frees is reused by its next request in a moment, not parked.
+	 */
+	lastDryAt = Number.NEGATIVE_INFINITY;
 	/** When a request last took or gave back a permit here. */
 	lastUsedAt = Number.NEGATIVE_INFINITY;
 	/** Requests that found the pool dry while a check-in was in flight (they asked for single permits): demand to grow by. */
@@ -169,8 +176,20 @@ export class BlockPool {
 		const b = this.current;
 		if (!b || this.checkInSince !== null) return false;
 		const spare = b.count > b.inUse;
-		if (spare && (this.pressure || now - this.lastCheckInAt >= this.settings.returnAfterMs)) return true;
+		// Under pressure a pool with idle spares gives them back at once; a busy one only what it holds above its share.
+		const giveBack = this.pressure && (!this.busy(now) || b.count > this.share);
+		if (spare && (giveBack || now - this.lastCheckInAt >= this.settings.returnAfterMs)) return true;
 		return b.admitUntil - now < this.settings.windowMs / 2;
+	}
+
+	/** A request found the pool dry (its own demand exceeds its block). */
+	noteDry(now: number): void {
+		this.lastDryAt = now;
+	}
+
+	/** The isolate's own demand ran the pool dry within the last returnAfterMs. */
+	busy(now: number): boolean {
+		return now - this.lastDryAt < this.settings.returnAfterMs;
 	}
 
 	/** Idle for returnAfterMs with a block and nothing in flight: give it back. */
@@ -199,7 +218,10 @@ export class BlockPool {
 		if (opts.giveBack) {
 			want = block.inUse;
 			this.k = Math.max(1, Math.floor(this.k / 2));
-		} else if (this.pressure) want = block.inUse + (opts.need ? 1 : 0);
+		} else if (this.pressure && !this.busy(now)) want = block.inUse + (opts.need ? 1 : 0);
+		// Others are refused, but this isolate's own demand runs its block dry: it keeps (or grows to) its fair share,
+		// never less than what is in use, so busy isolates share the limit instead of passing permits back and forth.
+		else if (this.pressure) want = Math.max(block.inUse + (opts.need ? 1 : 0), Math.min(max, this.share));
 		// Half as much again as is in use: headroom, so that requests arriving while a renewal is on its way
 		// still find a permit instead of waiting a round trip for it.
 		else want = Math.min(max, Math.max(this.k, block.inUse + (opts.need ? 1 : 0) + Math.ceil(block.inUse / 2)));
@@ -240,6 +262,7 @@ export class BlockPool {
 		this.known = { limit: answer.limit, quota: answer.quota, objectFree: Math.max(0, answer.limit - answer.inFlight) };
 		const p = answer.pressure;
 		this.pressure = p.waiters > 0 || p.refusing || p.recall;
+		this.share = p.share;
 		const block = plan.block;
 		if (!answer.alive || answer.count === 0) {
 			block.count = 0;

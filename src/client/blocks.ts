@@ -49,6 +49,7 @@ export async function acquireFromBlock(
 		if (pool.checkInDue(now)) waitUntil(checkIn(stub, spec, pool, { need: false }));
 		return granted(stub, spec, pool, block, now, waitUntil);
 	}
+	pool.noteDry(now);
 	// Dry: the isolate's "full" hint may refuse without a call, exactly as for single permits.
 	const hinted = !spec.queue && !spec.dryRun;
 	const decision = hinted ? fullHints.check(spec.objectName, now) : { probe: false };

@@ -15,14 +15,41 @@ export interface BlockContext {
 	 * refusals are no reason to give back spares: it is refused only when it has none.
 	 */
 	readonly lastRefusedAt: number;
+	/** A busy isolate's fair share under pressure (default: the limit). */
+	readonly share?: number;
 }
 
-/** Who the object refused lately (an isolate's id, or null for a request without one), so pressure is others'. */
+/** An isolate that checked in with a block this long ago is still counted among those sharing the limit. */
+const HOLDER_MS = 2 * PRESSURE_MS;
+
+/**
+ * Who the object refused lately (an isolate's id, or null for a request without one), so pressure is others', and
+ * which isolates hold blocks, so a busy one's fair share is the limit over all of them.
+ */
 export class RecentRefusals {
 	private readonly last = new Map<string | null, number>();
+	private readonly holders = new Map<string, number>();
 
 	note(by: string | null, now: number): void {
 		this.last.set(by, now);
+	}
+
+	/** An isolate checked in; `holds`: its block is not empty. */
+	checkedIn(isolate: string | undefined, holds: boolean, now: number): void {
+		if (isolate === undefined) return;
+		if (holds) this.holders.set(isolate, now);
+		else this.holders.delete(isolate);
+	}
+
+	/** The limit over the isolates holding blocks or refused lately (a refusal without an id counts as one more), at least 1. */
+	share(limit: number, now: number): number {
+		const sharing = new Set<string | null>();
+		for (const [id, at] of this.holders) {
+			if (now - at >= HOLDER_MS) this.holders.delete(id);
+			else sharing.add(id);
+		}
+		for (const [by, at] of this.last) if (now - at < PRESSURE_MS) sharing.add(by);
+		return Math.max(1, Math.floor(limit / Math.max(1, sharing.size)));
 	}
 
 	/** The latest refusal within PRESSURE_MS of anyone but `isolate` (a refusal without an id is always someone else's). */
@@ -97,6 +124,7 @@ function answer(
 			waiters: ctx.waiters,
 			refusing: now - ctx.lastRefusedAt < PRESSURE_MS,
 			recall: inFlight > ctx.limit,
+			share: ctx.share ?? ctx.limit,
 		},
 	};
 }

@@ -249,14 +249,17 @@ export class Gauge extends DurableObject {
 			maxHoldMs: msg.maxHoldMs,
 			...(msg.shard ? { shard: msg.shard } : {}),
 		};
+		const limit = this.limitFor(req, now);
+		this.refusals.checkedIn(msg.isolate, msg.want > 0, now);
 		const { answer, refused } = checkInBlock(
 			this.table,
 			msg,
 			{
-				limit: this.limitFor(req, now),
+				limit,
 				quota: this.quotaFor(req),
 				waiters: this.queue.length,
 				lastRefusedAt: this.refusals.lastOtherThan(msg.isolate ?? null, now),
+				share: this.refusals.share(limit, now),
 			},
 			now,
 		);
