@@ -27,6 +27,11 @@ export function poolFor(spec: GaugeSpec): BlockPool | null {
 }
 
 type Stub = DurableObjectStub<Gauge>;
+/**
+ * The object's stub, made on first use within this request: most admissions never call the object, and making a
+ * stub hashes the name. (Not kept across requests: a stub belongs to the request that made it.)
+ */
+type StubRef = () => Stub;
 
 /**
  * A permit from this isolate's block for the spec's gauge, growing the block with one check-in when the pool
@@ -41,7 +46,7 @@ export async function acquireFromBlock(
 ): Promise<PermitResult | null> {
 	const pool = poolFor(spec);
 	if (!pool) return null;
-	const stub = stubFor(ns, spec);
+	const stub = stubRef(ns, spec);
 	const now = Date.now();
 	for (const empty of pool.sweep(now)) waitUntil(giveBack(stub, spec, empty));
 	const block = pool.take(now);
@@ -74,7 +79,7 @@ export async function acquireFromBlock(
 	}
 	let answer: Awaited<ReturnType<Stub["checkIn"]>>;
 	try {
-		answer = await stub.checkIn(plan.msg);
+		answer = await stub().checkIn(plan.msg);
 	} catch (error) {
 		if (decision.probe) fullHints.probeFailed(spec.objectName);
 		const dropped = pool.failed(plan);
@@ -109,11 +114,15 @@ export async function acquireFromBlock(
 	};
 }
 
-function stubFor(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec): Stub {
-	return spec.locationHint ? ns.getByName(spec.objectName, { locationHint: spec.locationHint }) : ns.getByName(spec.objectName);
+function stubRef(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec): StubRef {
+	let stub: Stub | null = null;
+	return () => {
+		stub ??= spec.locationHint ? ns.getByName(spec.objectName, { locationHint: spec.locationHint }) : ns.getByName(spec.objectName);
+		return stub;
+	};
 }
 
-function granted(stub: Stub, spec: GaugeSpec, pool: BlockPool, block: Block, now: number, waitUntil: WaitUntil): PermitResult {
+function granted(stub: StubRef, spec: GaugeSpec, pool: BlockPool, block: Block, now: number, waitUntil: WaitUntil): PermitResult {
 	const permit = new BlockPermit(stub, spec, pool, block, now, waitUntil);
 	// The live count is the object's: what it had free at the last check-in, plus this pool's spares, is free now
 	// as far as this isolate knows (a lower bound for RateLimit's r).
@@ -122,11 +131,11 @@ function granted(stub: Stub, spec: GaugeSpec, pool: BlockPool, block: Block, now
 }
 
 /** A background check-in (renew, return spares, report): never throws, never blocks a request. */
-async function checkIn(stub: Stub, spec: GaugeSpec, pool: BlockPool, opts: { need: boolean; giveBack?: boolean }): Promise<void> {
+async function checkIn(stub: StubRef, spec: GaugeSpec, pool: BlockPool, opts: { need: boolean; giveBack?: boolean }): Promise<void> {
 	const plan: Plan | null = pool.plan(Date.now(), spec, opts);
 	if (!plan) return;
 	try {
-		pool.answered(plan, await stub.checkIn(plan.msg));
+		pool.answered(plan, await stub().checkIn(plan.msg));
 	} catch (error) {
 		// Best effort, like a failed single acquire's release: the lease's expiry is the backstop.
 		const dropped = pool.failed(plan);
@@ -136,7 +145,7 @@ async function checkIn(stub: Stub, spec: GaugeSpec, pool: BlockPool, opts: { nee
 }
 
 /** Gives a retired block back once its last request ended (a check-in asking for nothing). */
-function giveBack(stub: Stub, spec: GaugeSpec, block: Block): Promise<unknown> {
+function giveBack(stub: StubRef, spec: GaugeSpec, block: Block): Promise<unknown> {
 	const msg: CheckIn = {
 		blockId: block.id,
 		want: 0,
@@ -149,7 +158,9 @@ function giveBack(stub: Stub, spec: GaugeSpec, block: Block): Promise<unknown> {
 		...(spec.shard ? { shard: spec.shard } : {}),
 		report: null,
 	};
-	return stub.checkIn(msg).catch((error: unknown) => log("release_failed", { gauge: spec.objectName, block: true, error: String(error) }));
+	return stub()
+		.checkIn(msg)
+		.catch((error: unknown) => log("release_failed", { gauge: spec.objectName, block: true, error: String(error) }));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -157,14 +168,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** A permit taken from a block: given back to the pool (no object call), at most once. */
 export class BlockPermit implements Renewable {
 	reason: ReleaseReason | null = null;
-	private readonly stub: Stub;
+	private readonly stub: StubRef;
 	private readonly spec: GaugeSpec;
 	private readonly pool: BlockPool;
 	private readonly block: Block;
 	private readonly held: Held;
 	private readonly waitUntil: WaitUntil;
 
-	constructor(stub: Stub, spec: GaugeSpec, pool: BlockPool, block: Block, admittedAt: number, waitUntil: WaitUntil) {
+	constructor(stub: StubRef, spec: GaugeSpec, pool: BlockPool, block: Block, admittedAt: number, waitUntil: WaitUntil) {
 		this.stub = stub;
 		this.spec = spec;
 		this.pool = pool;
