@@ -4,11 +4,13 @@
 // the leases of requests killed by a reload are left for the reaper.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Outcome } from "../../dev/client.ts";
-import { describeOutcome, exchange, request } from "../../dev/client.ts";
+import { describeOutcome, request } from "../../dev/client.ts";
 import type { LocalGate, RouteStatus } from "../../dev/gate.ts";
 import { RELOAD_TIMEOUT_MS, STATUS_TIMEOUT_MS, startGate } from "../../dev/gate.ts";
 import type { Origin } from "../../dev/origin.ts";
 import { startOrigin } from "../../dev/origin.ts";
+import type { Kind } from "./fault-clients.ts";
+import { mix, send } from "./fault-clients.ts";
 import type { Generation } from "./lease-ledger.ts";
 import { carriedIn, describeGeneration, reapedOwn, unreleased } from "./lease-ledger.ts";
 
@@ -33,57 +35,6 @@ const SETTLE_MS = ORIGIN_TIMEOUT_MS + 500;
  * begun at its end, the status reads, the settle waits), so a stuck step never ends in a bare test timeout.
  */
 const TEST_TIMEOUT_MS = RUN_BUDGET_MS + RELOAD_TIMEOUT_MS + 6 * STATUS_TIMEOUT_MS + SETTLE_MS + MAX_HOLD_MS + 10_000;
-
-type Kind = "normal" | "slow-stream" | "abort-mid-body" | "abort-at-origin" | "origin-reset" | "origin-hang" | "origin-500";
-
-interface Client {
-	readonly path: string;
-	/** The client gives up this long after sending (before the origin's answer). */
-	readonly abortAfterMs?: number;
-	/** The client reads the first chunk of a 200's body, then gives up. */
-	readonly abortMidBody?: boolean;
-}
-
-/** What each kind of client asks for and how it behaves. */
-const kinds: Record<Kind, Client> = {
-	normal: { path: "/work?delay=20" },
-	"slow-stream": { path: "/stream?chunks=5&interval=30" },
-	"abort-mid-body": { path: "/stream?chunks=40&interval=10", abortMidBody: true },
-	"abort-at-origin": { path: "/work?delay=300", abortAfterMs: 50 },
-	"origin-reset": { path: "/reset" },
-	"origin-hang": { path: "/hang" },
-	"origin-500": { path: "/status/500" },
-};
-
-/** Weighted so that faults are common but permits still turn over. */
-const mix: Kind[] = [
-	...Array<Kind>(6).fill("normal"),
-	...Array<Kind>(2).fill("slow-stream"),
-	...Array<Kind>(2).fill("abort-mid-body"),
-	...Array<Kind>(2).fill("abort-at-origin"),
-	...Array<Kind>(2).fill("origin-reset"),
-	"origin-hang",
-	"origin-500",
-];
-
-/** One client's exchange; every outcome, its own aborts included, ends by its deadline. */
-async function send(kind: Kind, base: string, until: number): Promise<Outcome<number>> {
-	const { path, abortAfterMs, abortMidBody } = kinds[kind];
-	const client = new AbortController();
-	const timer = abortAfterMs === undefined ? undefined : setTimeout(() => client.abort(), abortAfterMs);
-	try {
-		return await exchange(base + path, { signal: client.signal, timeoutMs: REQUEST_TIMEOUT_MS, until }, async (res) => {
-			if (abortMidBody && res.status === 200) {
-				await res.body?.getReader().read();
-				client.abort();
-				return 0;
-			}
-			return (await res.arrayBuffer()).byteLength;
-		});
-	} finally {
-		clearTimeout(timer);
-	}
-}
 
 interface Sent {
 	readonly i: number;
@@ -165,7 +116,7 @@ it(
 					const kind = mix[(i * 7) % mix.length] as Kind;
 					out.add(i);
 					const sentAt = Date.now();
-					const outcome = await send(kind, gate.url, until);
+					const outcome = await send(kind, gate.url, REQUEST_TIMEOUT_MS, until);
 					out.delete(i);
 					sent.push({ i, kind, start: sentAt, end: Date.now(), outcome });
 				}
