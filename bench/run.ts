@@ -220,15 +220,29 @@ How to read it:
 - "state on disk" is where \`wrangler dev\` keeps Durable Object storage; "state on tmpfs" is the same SQLite
   code with its files in memory. The difference is this machine's fsync: each acquire and release is a
   durable write, and the object's reply waits for it.
-- Below the limit, every admitted request makes two Durable Object calls (acquire, release) that the bare
-  proxy does not; scenario 4's no-op calls show what a call costs by itself here.
+- The origin answers with a Content-Length, as Go and nginx do for a body they have whole (the gate then reads a
+  small body whole with the runtime's own code before releasing; a chunked body streams through a JavaScript
+  hold, which costs more: bench/perf/).
+- Scenario 1 runs the default config (limit 10 000: blocks of up to 1 000, so most admissions make no object
+  call). Without blocks (\`blocks = "off"\`, scenario 5's last row), every admitted request makes two Durable
+  Object calls (acquire, release) that the bare proxy does not; scenario 4's no-op calls show what a call costs.
 - In a flood, a permit is held from the grant to the release; under this load the Worker's own queueing
   adds to the origin's 200 ms ("permits held"), and utilisation is origin work over hold time. The
   origin's peak never passes the limit.
-- Scenario 5 (issue 11) puts an adaptive limit beside a fixed limit of C and one of 10 C on an origin with C
+- Scenarios 5-9 (issue 10, blocks): bench/far/ is the gate with its Durable Object calls counted (and, for
+  scenario 6, delayed by 100 ms, as a far data centre would); bench/refuse/ a Worker that only answers 429, the
+  local ceiling of a refusal. Scenarios 8 and 9 run the origin in a process of its own and \`hey\` as the load
+  (with autocannon, the flood's own load shared the origin's event loop and delayed its answers); 8 runs two gate
+  Workers, each its own isolate, on one Durable Object (dev/two-gates.ts, Miniflare). Scenario 9 also measures an
+  ideal gate (bench/ideal/: a counter in one isolate's memory, no object, no headers): what any gate can reach on
+  this machine under the same flood. Utilisation is the origin's own time-averaged concurrency over the limit.
+- Scenario 10 (issue 11) puts an adaptive limit beside a fixed limit of C and one of 10 C on an origin with C
   workers (dev/capacity.ts), with clients that retry a 429 at once and clients that honour Retry-After. A fixed
   limit of C keeps fewer than C requests at the origin (a permit is held longer than the origin works); 10 C keeps
-  the origin's queue long; the adaptive limit learns where the origin's latency starts to rise. State on tmpfs.
+  the origin's queue long (p50 ≈ 5 D); the adaptive limit learns from the origin's own concurrency and latency and
+  settles above C with a short queue. Clients that retry a 429 at once turn the run into a refusal flood that one
+  local workerd process has to answer, and the Worker's own queueing adds to what it measures as origin latency.
+  State on tmpfs.
 
 ${table}
 ${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n` : ""}`;
