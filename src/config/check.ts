@@ -7,6 +7,8 @@ export type Path = readonly (string | number)[];
 export interface Issue {
 	readonly path: Path;
 	readonly expected: string | null;
+	/** For an unknown key: the keys its table has. */
+	readonly known?: readonly string[];
 }
 
 /** What a check returns for a value it rejected, after reporting why. */
@@ -77,7 +79,7 @@ export function table<S extends Shape>(shape: S, expected: string): Check<{ [K i
 		let valid = true;
 		for (const key of Object.keys(input)) {
 			if (!Object.hasOwn(shape, key)) {
-				issues.push({ path: [...path, key], expected: null });
+				issues.push({ path: [...path, key], expected: null, known: Object.keys(shape) });
 				valid = false;
 			}
 		}

@@ -306,7 +306,9 @@ function resolveTiming(
 function formatIssue(issue: Issue, at: string, root: unknown): string {
 	const path = issue.path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${key}`), at);
 	if (issue.expected === null) {
-		return `${path}: unknown setting, expected one of the documented settings (README, "Configuration reference")`;
+		// A small table's settings are named (blocks.maxx: "max" or "returnAfterMs"); a route's are too many for one line.
+		const known = issue.known && issue.known.length <= 10 ? issue.known.map((k) => `"${k}"`).join(", ") : "the documented settings";
+		return `${path}: unknown setting, expected one of ${known} (README, "Configuration reference")`;
 	}
 	return `${path}: got ${show(valueAt(root, issue.path))}, ${issue.expected}`;
 }
