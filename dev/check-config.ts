@@ -2,9 +2,9 @@
 // with the same parser the Worker runs.
 import "urlpattern-polyfill";
 import { unstable_readConfig } from "wrangler";
+import { blockSettings } from "../src/client/block-settings.ts";
 import type { Route } from "../src/config/parse.ts";
 import { parseConfig } from "../src/config/parse.ts";
-import { DEFAULTS } from "../src/config/schema.ts";
 import { shareOf } from "../src/gauge/layout.ts";
 
 const configPath = process.argv[2] ?? "wrangler.toml";
@@ -29,16 +29,14 @@ if (result.ok) {
 	process.exit(1);
 }
 
-/**
- * What the route's blocks come to (README, "Blocks"), as src/client/block-settings.ts resolves them for shard 0
- * (the largest share): a block of one permit is no block. (That module's types need the Workers runtime's.)
- */
+/** What the route's blocks come to (README, "Blocks"), resolved as the Worker does for shard 0 (the largest share). */
 function blocks(r: Route): string {
 	if (!r.blocks) return "blocks off";
 	const gaugeLimit = shareOf(r.limit, r.shards, 0);
-	const max = Math.min(gaugeLimit, r.blocks.max ?? Math.floor(gaugeLimit * DEFAULTS.blocks.share));
 	const per = r.shards > 1 ? `shard's limit ${gaugeLimit}` : `limit ${gaugeLimit}`;
-	if (max < 2) return `blocks off in effect (blocks of one permit: ${r.blocks.max === null ? `a tenth of the ${per}` : "max"} is under 2)`;
-	const capped = r.blocks.max !== null && r.blocks.max > max ? ` (max ${r.blocks.max} capped at the ${per})` : "";
-	return `blocks of up to ${max} per isolate${capped}, returnAfterMs ${r.blocks.returnAfterMs}`;
+	const resolved = blockSettings(r, gaugeLimit);
+	if (!resolved)
+		return `blocks off in effect (blocks of one permit: ${r.blocks.max === null ? `a tenth of the ${per}` : "max"} is under 2)`;
+	const capped = r.blocks.max !== null && r.blocks.max > resolved.max ? ` (max ${r.blocks.max} capped at the ${per})` : "";
+	return `blocks of up to ${resolved.max} per isolate${capped}, returnAfterMs ${r.blocks.returnAfterMs}`;
 }

@@ -1,7 +1,11 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { reportRoutes } from "../src/admin/report.ts";
 import { blockSettings } from "../src/client/block-settings.ts";
 import type { ConfigVars } from "../src/config/parse.ts";
 import { parseConfig } from "../src/config/parse.ts";
+import { keyShare, routeGauges } from "../src/gate/partition.ts";
+import type { Gauge } from "../src/gauge/durable-object.ts";
 
 const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", limit: 100, ...extra });
 const parse = (vars: ConfigVars) => parseConfig(vars);
@@ -50,5 +54,41 @@ describe("blocks and locationHint settings", () => {
 				expect.stringMatching(/^LIMITS\.routes\[1\]\.blocks\.size: unknown setting/),
 			]),
 		);
+	});
+
+	it("bounds returnAfterMs: a frozen isolate parks its block for the admission window (2 × returnAfterMs) + maxHoldMs", () => {
+		const result = parse({ LIMITS: { routes: [route({ blocks: { returnAfterMs: 3_600_000 } })] } });
+		expect(result.ok).toBe(false);
+		if (result.ok) return;
+		expect(result.errors).toEqual([
+			expect.stringMatching(
+				/^LIMITS\.routes\[0\]\.blocks\.returnAfterMs: got 3600000, expected a whole number of milliseconds from 1 to 10000/,
+			),
+		]);
+		expect(parse({ LIMITS: { routes: [route({ blocks: { returnAfterMs: 10_000 } })] } }).ok).toBe(true);
+	});
+
+	it("every object a hinted route touches is created with its hint: route shards, key shares, admin reads", async () => {
+		const result = parse({
+			LIMITS: { routes: [route({ locationHint: "weur", shards: 2, perKey: { by: "header:x-user", limit: 5 } })] },
+		});
+		if (!result.ok) throw new Error(result.errors.join("\n"));
+		const [api] = result.config.routes;
+		if (!api) throw new Error("route missing");
+		expect(routeGauges(api).map((g) => g.locationHint)).toEqual(["weur", "weur"]);
+		// The admin surface reads every shard's status: through a namespace that records how each stub was asked for.
+		const asked: { name: string; hint: string | undefined }[] = [];
+		const ns = {
+			getByName(name: string, options?: { locationHint?: string }) {
+				asked.push({ name, hint: options?.locationHint });
+				return env.GAUGE.getByName(`hint-${crypto.randomUUID()}`);
+			},
+		} as unknown as DurableObjectNamespace<Gauge>;
+		await reportRoutes(ns, [api]);
+		expect(asked.length).toBeGreaterThanOrEqual(2);
+		expect(asked.every((a) => a.hint === "weur")).toBe(true);
+		// A key's share object too (built per request from the route).
+		if (!api.perKey) throw new Error("perKey missing");
+		expect((await keyShare(api, api.perKey, "user-1")).locationHint).toBe("weur");
 	});
 });

@@ -5,6 +5,7 @@ import { loadConfig } from "../gate/load-config.ts";
 import { routeGauges } from "../gate/partition.ts";
 import type { GateEnv } from "../gate/types.ts";
 import { totalOf } from "../gauge/layout.ts";
+import { gaugeStub } from "../gauge/stub.ts";
 import { log } from "../log.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
 import { STATUS_PAGE } from "./page.ts";
@@ -48,17 +49,20 @@ admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
 	const gauges = routeGauges(route);
 	const shard = gauges[0]?.shard;
 	if (!shard) throw new Error(`route "${route.name}" has no shard 0`);
-	const state = await c.env.GAUGE.getByName(shard.record).setLimit(limit, shard.layout);
+	const state = await gaugeStub(c.env.GAUGE, shard.record, route.locationHint).setLimit(limit, shard.layout);
 	// Other shards learn it within COPY_TTL_MS anyway; asking them now makes it apply at once. That includes the
 	// shards of another layout still running (a rollout): the record knows how many there are.
 	const width = Math.max(gauges.length, state.shares.length, ...state.proposals.map((p) => p.shards));
 	await Promise.all(
 		Array.from({ length: width - 1 }, (_, i) => i + 1).map((index) =>
-			c.env.GAUGE.getByName(`${shard.record}#${index}`).refreshLayout({ ...shard, index }),
+			gaugeStub(c.env.GAUGE, `${shard.record}#${index}`, route.locationHint).refreshLayout({ ...shard, index }),
 		),
 	);
 	// Cleared on an adaptive route, the learned limit is back in force.
-	const learned = route.adaptive && limit === null ? (await c.env.GAUGE.getByName(shard.record).status(route.adaptive)).adaptive : null;
+	const learned =
+		route.adaptive && limit === null
+			? (await gaugeStub(c.env.GAUGE, shard.record, route.locationHint).status(route.adaptive)).adaptive
+			: null;
 	const effective = learned?.limit ?? (state.shares.length > 0 ? totalOf(state.shares) : (limit ?? route.limit));
 	log("limit_changed", {
 		route: route.name,

@@ -8,6 +8,7 @@ import { totalOf } from "../gauge/layout.ts";
 import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
 import type { HoldHistogram } from "../gauge/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
+import { gaugeStub } from "../gauge/stub.ts";
 
 export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adaptive" | "reported"> {
 	readonly name: string;
@@ -36,10 +37,12 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 		routes.map(async (route) => {
 			const specs = routeGauges(route);
 			const record = specs[0]?.shard?.record ?? `route:${route.name}`;
-			const first = await ns.getByName(record).status(specs[0]?.adaptive);
+			const first = await gaugeStub(ns, record, route.locationHint).status(specs[0]?.adaptive);
 			// Shards of every layout still in use count: during a reshard, a removed shard may still hold leases.
 			const width = Math.max(specs.length, first.layout?.shares.length ?? 0, ...(first.layout?.layouts.map((l) => l.shards) ?? []));
-			const others = await Promise.all(Array.from({ length: width - 1 }, (_, i) => ns.getByName(`${record}#${i + 1}`).status()));
+			const others = await Promise.all(
+				Array.from({ length: width - 1 }, (_, i) => gaugeStub(ns, `${record}#${i + 1}`, route.locationHint).status()),
+			);
 			const { limitOverride, adaptive, reported, ...status } = mergeShards([first, ...others]);
 			const shares = first.layout?.shares ?? [];
 			// An adaptive route (one shard) admits up to its learned limit unless a runtime limit pins it.

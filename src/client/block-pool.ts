@@ -5,16 +5,7 @@
 import type { ShardRoute } from "../gauge/shard-shares.ts";
 import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
 import { emptyReport, MAX_HOLD_SAMPLES } from "../protocol.ts";
-
-/** A route's block setting, resolved for one gauge (README, "Blocks"). */
-export interface BlockSettings {
-	/** The most permits one isolate's block may hold (a share of this gauge's limit). */
-	readonly max: number;
-	/** An isolate holding spares checks in at least this often while it has requests, and gives spares back after this long idle. */
-	readonly returnAfterMs: number;
-	/** How long after a check-in the isolate may still admit under its block; the block's lease is windowMs + maxHoldMs. */
-	readonly windowMs: number;
-}
+import type { BlockSettings } from "./block-settings.ts";
 
 /** A check-in whose answer never came is given up after this long: its block is retired (outcome unknown). */
 export const STALE_CHECK_IN_MS = 2_000;
@@ -52,6 +43,8 @@ export interface Plan {
 	readonly msg: CheckIn;
 	readonly askedAt: number;
 }
+
+export type { BlockSettings };
 
 export class BlockPool {
 	/** The block check-ins are about; null before the first one or after it was retired or given back. */

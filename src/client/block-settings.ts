@@ -1,7 +1,16 @@
 // A route's `blocks` setting resolved for one of its gauges (a shard holds a share of the limit).
 import type { Route } from "../config/parse.ts";
 import { DEFAULTS } from "../config/schema.ts";
-import type { BlockSettings } from "./block-pool.ts";
+
+/** A route's block setting, resolved for one gauge (README, "Blocks"). */
+export interface BlockSettings {
+	/** The most permits one isolate's block may hold (a share of this gauge's limit). */
+	readonly max: number;
+	/** An isolate holding spares checks in at least this often while it has requests, and gives spares back after this long idle. */
+	readonly returnAfterMs: number;
+	/** How long after a check-in the isolate may still admit under its block; the block's lease is windowMs + maxHoldMs. */
+	readonly windowMs: number;
+}
 
 /**
  * How long after a check-in an isolate may still admit under its block. A live isolate renews when half of it

@@ -4,6 +4,7 @@ import type { Gauge } from "../gauge/durable-object.ts";
 import { fullHints } from "../gauge/full-hints.ts";
 import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "../gauge/permit.ts";
 import { graceMsFor } from "../gauge/permit.ts";
+import { gaugeStub } from "../gauge/stub.ts";
 import { log, logSampled } from "../log.ts";
 import type { CheckIn } from "../protocol.ts";
 import type { Block, Held, Plan } from "./block-pool.ts";
@@ -117,7 +118,7 @@ export async function acquireFromBlock(
 function stubRef(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec): StubRef {
 	let stub: Stub | null = null;
 	return () => {
-		stub ??= spec.locationHint ? ns.getByName(spec.objectName, { locationHint: spec.locationHint }) : ns.getByName(spec.objectName);
+		stub ??= gaugeStub(ns, spec.objectName, spec.locationHint);
 		return stub;
 	};
 }

@@ -5,6 +5,7 @@ import type { IsolateCounters } from "../gate/isolate-counters.ts";
 import { isolateCounters } from "../gate/isolate-counters.ts";
 import type { Gauge } from "../gauge/durable-object.ts";
 import type { WaitUntil } from "../gauge/permit.ts";
+import { gaugeStub } from "../gauge/stub.ts";
 import { emptyReport } from "../protocol.ts";
 
 /** A report leaves at most this long after the decisions it carries (README, "Blocks": "about a second late"). */
@@ -24,7 +25,7 @@ export function scheduleReport(ns: DurableObjectNamespace<Gauge>, { name: route,
 	const since = flushing.get(route);
 	if (since !== undefined && now - since < 3 * FLUSH_MS) return;
 	flushing.set(route, now);
-	const stub = locationHint ? ns.getByName(`route:${route}`, { locationHint }) : ns.getByName(`route:${route}`);
+	const stub = gaugeStub(ns, `route:${route}`, locationHint);
 	waitUntil(flushLater(stub, route));
 }
 

@@ -80,9 +80,20 @@ const perKey = table(
 
 const queue = table({ size: limit, maxWaitMs: millis }, "expected a table (queue = { size, maxWaitMs })");
 
+/** The longest returnAfterMs: the admission window is 2 × returnAfterMs, and it bounds how long a frozen isolate parks permits. */
+export const MAX_RETURN_AFTER_MS = 10_000;
+
 /** `blocks = "off"` or `blocks = { max, returnAfterMs }` (both optional in the table). */
 const blocksTable = table(
-	{ max: optional(limit), returnAfterMs: optional(millis) },
+	{
+		max: optional(limit),
+		returnAfterMs: optional(
+			is(
+				(v): v is number => isAtLeastOne(v) && v <= MAX_RETURN_AFTER_MS,
+				`expected a whole number of milliseconds from 1 to ${MAX_RETURN_AFTER_MS} (2 × returnAfterMs is the admission window, which bounds how long a frozen isolate parks its block)`,
+			),
+		),
+	},
 	'expected "off" or a table (blocks = { max, returnAfterMs })',
 );
 const blocksSetting: Check<"off" | Output<typeof blocksTable>> = (value, path, issues) =>

@@ -96,8 +96,14 @@ export async function gaugesFor(c: Context<GateEnv>, route: Route, random: () =>
 	if (!perKey) return [total];
 	const key = partitionKey(c, perKey.by);
 	if (key === null && perKey.missing === "route-only") return [total];
-	const share: GaugeSpec = {
-		objectName: await keyObjectName(route.name, key ?? MISSING_KEY),
+	const share = await keyShare(route, perKey, key ?? MISSING_KEY);
+	return [[share], total.map((g) => ({ ...g, holder: share.objectName }))];
+}
+
+/** The gauge of one key's share of the route (its own Durable Object, never queued, near the origin as the route's). */
+export async function keyShare(route: Route, perKey: NonNullable<Route["perKey"]>, key: string): Promise<GaugeSpec> {
+	return {
+		objectName: await keyObjectName(route.name, key),
 		policy: `${route.name}.per-key`,
 		quota: perKey.limit,
 		limit: perKey.limit,
@@ -105,6 +111,6 @@ export async function gaugesFor(c: Context<GateEnv>, route: Route, random: () =>
 		queue: null,
 		dryRun: route.dryRun,
 		cutGraceMs: route.cutGraceMs,
+		...(route.locationHint ? { locationHint: route.locationHint } : {}),
 	};
-	return [[share], total.map((g) => ({ ...g, holder: share.objectName }))];
 }

@@ -10,6 +10,7 @@ import type { Decision } from "./full-hints.ts";
 import { fullHints } from "./full-hints.ts";
 import type { AcquireRequest } from "./lease-table.ts";
 import type { ShardRoute } from "./shard-shares.ts";
+import { gaugeStub } from "./stub.ts";
 
 export type ReleaseReason =
 	| "delivered"
@@ -129,7 +130,7 @@ export async function acquirePermit(
 		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - Date.now()), inFlight: limit, limit, quota, local: true };
 	}
 	const probe = decision.probe;
-	const stub = spec.locationHint ? ns.getByName(spec.objectName, { locationHint: spec.locationHint }) : ns.getByName(spec.objectName);
+	const stub = gaugeStub(ns, spec.objectName, spec.locationHint);
 	const leaseId = crypto.randomUUID();
 	// A request whose isolate holds a block (its block was full) names the pool: its refusal is no pressure on it.
 	const pool = spec.blocks ? poolFor(spec) : null;
