@@ -45,6 +45,7 @@ describe("admin surface", () => {
 				holdMs: { p50: null, p90: null, p99: null },
 				busiestKeys: [],
 				isolate: { gaugeErrors: 0, failOpen: 0, localRefusals: 0 },
+				blocks: { held: 0, spare: 0, refusedWithSpares: 0 },
 			},
 		]);
 		await held.arrayBuffer();

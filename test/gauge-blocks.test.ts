@@ -86,4 +86,23 @@ describe("the Durable Object's side of blocks", () => {
 			expect(store.get("block")?.count).toBe(4);
 		});
 	});
+
+	it("reports what blocks hold and leave spare, and counts refusals made while blocks held spares", async () => {
+		const stub = env.GAUGE.getByName(`blocks-${crypto.randomUUID()}`);
+		await stub.checkIn(checkIn("a", 6, { inUse: 0 }));
+		await stub.checkIn(checkIn("a", 6, { need: false, inUse: 2 }));
+		expect((await stub.status()).blocks).toEqual({ held: 6, spare: 4, refusedWithSpares: 0 });
+		// The rest of the limit goes to single leases; the next one is refused while a's block has spares.
+		for (let i = 0; i < 4; i++) expect((await stub.acquire({ leaseId: `s${i}`, limit: 10, maxHoldMs: 5_000 })).ok).toBe(true);
+		expect((await stub.acquire({ leaseId: "over", limit: 10, maxHoldMs: 5_000 })).ok).toBe(false);
+		expect((await stub.status()).blocks.refusedWithSpares).toBe(1);
+		// a gives its spares back: a refusal now is no longer one "with spares".
+		await stub.checkIn(checkIn("a", 2, { need: false, inUse: 2 }));
+		expect((await stub.status()).blocks).toMatchObject({ held: 2, spare: 0 });
+		for (let i = 4; i < 8; i++) expect((await stub.acquire({ leaseId: `s${i}`, limit: 10, maxHoldMs: 5_000 })).ok).toBe(true);
+		expect((await stub.acquire({ leaseId: "over-2", limit: 10, maxHoldMs: 5_000 })).ok).toBe(false);
+		expect((await stub.status()).blocks.refusedWithSpares).toBe(1);
+		await stub.checkIn(checkIn("a", 0, { need: false, inUse: 0 }));
+		expect((await stub.status()).blocks).toMatchObject({ held: 0, spare: 0 });
+	});
 });

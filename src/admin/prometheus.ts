@@ -34,6 +34,11 @@ const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 	],
 	["object_errors", "Calls to the route's Durable Object that failed, reported by every isolate.", (r) => r.isolate.gaugeErrors],
 	["fail_open", "Requests proxied without a permit because the route fails open, reported by every isolate.", (r) => r.isolate.failOpen],
+	[
+		"refused_with_spares",
+		"Refusals made while isolates' blocks held spare permits (as of their last check-ins): permits idle in isolates while others were refused.",
+		(r) => r.blocks.refusedWithSpares,
+	],
 ];
 
 export function toPrometheus(reports: readonly RouteReport[]): string {
@@ -59,6 +64,18 @@ export function toPrometheus(reports: readonly RouteReport[]): string {
 				{ labels: { route: r.name, kind: "configured" }, value: r.limit.configured },
 				{ labels: { route: r.name, kind: "effective" }, value: r.limit.effective },
 			]),
+		),
+		...family(
+			"pressuregauge_block_permits",
+			"gauge",
+			"Permits leased to isolates in blocks, as of each block's last check-in.",
+			per((r) => r.blocks.held),
+		),
+		...family(
+			"pressuregauge_block_spare_permits",
+			"gauge",
+			"Permits in isolates' blocks that were not in use at the blocks' last check-ins.",
+			per((r) => r.blocks.spare),
 		),
 		...COUNTERS.flatMap(([name, help, pick]) => family(`pressuregauge_${name}_total`, "counter", help, per(pick))),
 		`# HELP pressuregauge_hold_seconds How long permits were held.`,

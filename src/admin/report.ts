@@ -97,6 +97,11 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			gaugeErrors: sum((s) => s.reported.gaugeErrors),
 			failOpen: sum((s) => s.reported.failOpen),
 		},
+		blocks: {
+			held: sum((s) => s.blocks.held),
+			spare: sum((s) => s.blocks.spare),
+			refusedWithSpares: sum((s) => s.blocks.refusedWithSpares),
+		},
 		// Adaptive routes have one shard (the config checks it).
 		adaptive: shards.length === 1 ? (shards[0]?.adaptive ?? null) : null,
 	};

@@ -128,3 +128,42 @@ function answer(
 		},
 	};
 }
+
+/** What the object knows of the blocks it leased, as each stood at its last check-in: for /status and /metrics. */
+export interface BlockTotals {
+	/** Permits leased to isolates in blocks. */
+	readonly held: number;
+	/** Of those, not in use at the blocks' last check-ins. */
+	readonly spare: number;
+	/** Refusals made while blocks held spare permits: permits idle in isolates while others were refused. */
+	readonly refusedWithSpares: number;
+}
+
+export class BlockLedger {
+	private readonly blocks = new Map<string, { count: number; inUse: number; until: number }>();
+	private refusedWithSpares = 0;
+
+	/** A block's size and use after a check-in, and when its lease ends (0 permits: it is gone). */
+	checkedIn(blockId: string, count: number, inUse: number, until: number): void {
+		if (count > 0) this.blocks.set(blockId, { count, inUse: Math.min(inUse, count), until });
+		else this.blocks.delete(blockId);
+	}
+
+	/** The object refused someone: counted when blocks held spares as last reported. */
+	refused(now: number): void {
+		if (this.totals(now).spare > 0) this.refusedWithSpares++;
+	}
+
+	totals(now: number): BlockTotals {
+		let held = 0;
+		let spare = 0;
+		for (const [id, b] of this.blocks) {
+			if (b.until <= now) this.blocks.delete(id);
+			else {
+				held += b.count;
+				spare += b.count - b.inUse;
+			}
+		}
+		return { held, spare, refusedWithSpares: this.refusedWithSpares };
+	}
+}

@@ -7,7 +7,8 @@ import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
 import { emptyReport } from "../protocol.ts";
 import type { AdaptiveStatus } from "./adaptive-gauge.ts";
 import { AdaptiveGauge } from "./adaptive-gauge.ts";
-import { checkInBlock, RecentRefusals } from "./blocks.ts";
+import type { BlockTotals } from "./blocks.ts";
+import { BlockLedger, checkInBlock, RecentRefusals } from "./blocks.ts";
 import type { Layout, LayoutCopy, LayoutState } from "./layout.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
@@ -38,6 +39,8 @@ export interface GaugeStatus {
 	readonly adaptive: AdaptiveStatus | null;
 	/** Decisions isolates made without this object (local refusals, gauge errors, fail-open), as they reported them. */
 	readonly reported: { localRefused: number; gaugeErrors: number; failOpen: number };
+	/** Permits leased to isolates in blocks, and how many were spare, as of each block's last check-in. */
+	readonly blocks: BlockTotals;
 }
 
 export class Gauge extends DurableObject {
@@ -56,6 +59,8 @@ export class Gauge extends DurableObject {
 	private readonly adaptive: AdaptiveGauge;
 	/** When this object last refused someone: the pressure every block check-in is told about. */
 	private readonly refusals = new RecentRefusals();
+	/** The blocks leased from this object, as of their last check-ins. */
+	private readonly ledger = new BlockLedger();
 	/** What isolates reported deciding on their own (in memory, like the other counters). */
 	private readonly reported = emptyReport();
 
@@ -180,6 +185,7 @@ export class Gauge extends DurableObject {
 			busiestKeys: this.table.busiestHolders(BUSIEST_HOLDERS),
 			adaptive: this.adaptive.status(),
 			reported: { localRefused: this.reported.localRefused, gaugeErrors: this.reported.gaugeErrors, failOpen: this.reported.failOpen },
+			blocks: this.ledger.totals(this.clock()),
 		};
 	}
 
@@ -263,21 +269,28 @@ export class Gauge extends DurableObject {
 			},
 			now,
 		);
-		if (refused) this.refusals.note(msg.isolate ?? null, now);
+		if (refused) this.noteRefusal(msg.isolate ?? null, now);
+		this.ledger.checkedIn(msg.blockId, answer.count, msg.inUse, now + msg.windowMs + msg.maxHoldMs);
 		this.scheduleReap(now + (answer.count > 0 ? msg.windowMs : 0) + msg.maxHoldMs);
 		this.drain(now);
 		return answer;
 	}
 
+	/** Someone was refused: pressure on the other isolates' blocks, and counted if blocks held spares meanwhile. */
+	private noteRefusal(by: string | null, now: number): void {
+		this.refusals.note(by, now);
+		this.ledger.refused(now);
+	}
+
 	private grant(req: AcquireRequest, now: number): AcquireResult {
 		const result = this.table.acquire({ ...req, limit: this.limitFor(req, now) }, now);
 		if (result.ok) this.scheduleReap(result.expiresAt);
-		if (!result.ok) this.refusals.note(req.isolate ?? null, now);
+		if (!result.ok) this.noteRefusal(req.isolate ?? null, now);
 		return { ...result, quota: this.quotaFor(req) };
 	}
 
 	private refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
-		if (reason !== "cancelled" && !req.tentative) this.refusals.note(req.isolate ?? null, now);
+		if (reason !== "cancelled" && !req.tentative) this.noteRefusal(req.isolate ?? null, now);
 		return { ...this.table.refuse({ ...req, limit: this.limitFor(req, now) }, reason, now), quota: this.quotaFor(req) };
 	}
 
