@@ -158,6 +158,7 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 					admitWith(iso, block);
 					break;
 				}
+				iso.pool.noteDry(now);
 				const plan = iso.inFlight ? null : iso.pool.plan(now, { ...spec, limit }, { need: true });
 				if (plan) iso.inFlight = { plan, need: true, answer: null };
 				else {
@@ -252,6 +253,13 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 		expect(all.length).toBeLessThanOrEqual(Math.max(...recent.map((l) => l.limit)));
 		// A block never holds more than max: the most a frozen isolate parks.
 		for (const i of isolates) for (const b of [i.pool.current, ...i.pool.retired]) if (b) expect(b.count).toBeLessThanOrEqual(SETTINGS.max);
+		// Idle spares under pressure are due back: whatever the isolate runs next (a request, or the waitUntil of the
+		// last one) checks in and returns them. Only a busy isolate (its own demand ran it dry lately) keeps some.
+		for (const i of isolates) {
+			const b = i.pool.current;
+			if (!i.alive || i.inFlight || !b || i.pool.checkInSince !== null) continue;
+			if (i.pool.pressure && !i.pool.busy(now) && b.count > b.inUse) expect(i.pool.checkInDue(now)).toBe(true);
+		}
 		// A dead isolate's blocks are back by their expiry.
 		for (const i of isolates) {
 			if (i.alive || now < i.diedAt + SETTINGS.windowMs + MAX_HOLD_MS) continue;
