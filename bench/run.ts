@@ -189,7 +189,7 @@ async function main(): Promise<void> {
 	// 5-9. Blocks (bench/blocks.ts): below the limit, at a distance, in a flood, two isolates, flood utilisation.
 	if (runs(5)) await belowLimit(origin, load, rows);
 	if (runs(6)) await distance(origin, load, rows);
-	if (runs(7)) await flood(origin, load, rows);
+	if (runs(7)) await flood(rows);
 	if (runs(8)) await contention(rows);
 	if (runs(9)) await floodUtilisation(rows);
 	await origin.close();
@@ -232,8 +232,9 @@ How to read it:
   origin's peak never passes the limit.
 - Scenarios 5-9 (issue 10, blocks): bench/far/ is the gate with its Durable Object calls counted (and, for
   scenario 6, delayed by 100 ms, as a far data centre would); bench/refuse/ a Worker that only answers 429, the
-  local ceiling of a refusal. Scenarios 8 and 9 run the origin in a process of its own and \`hey\` as the load
-  (with autocannon, the flood's own load shared the origin's event loop and delayed its answers); 8 runs two gate
+  local ceiling of a refusal. Scenarios 7, 8 and 9 run the origin in a process of its own and \`hey\` as the load
+  (with autocannon, the flood's own load shared the origin's event loop and delayed its answers); scenario 7
+  runs two rounds, its servers taking turns; 8 runs two gate
   Workers, each its own isolate, on one Durable Object (dev/two-gates.ts, Miniflare). Scenario 9 also measures an
   ideal gate (bench/ideal/: a counter in one isolate's memory, no object, no headers): what any gate can reach on
   this machine under the same flood. Utilisation is the origin's own time-averaged concurrency over the limit.
