@@ -3,7 +3,7 @@
 import type { Gauge } from "../gauge/durable-object.ts";
 import { fullHints } from "../gauge/full-hints.ts";
 import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "../gauge/permit.ts";
-import { graceMsFor } from "../gauge/permit.ts";
+import { consultHint, graceMsFor } from "../gauge/permit.ts";
 import { gaugeStub } from "../gauge/stub.ts";
 import { log, logSampled } from "../log.ts";
 import type { CheckIn } from "../protocol.ts";
@@ -57,12 +57,8 @@ export async function acquireFromBlock(
 	}
 	pool.noteDry(now);
 	// Dry: the isolate's "full" hint may refuse without a call, exactly as for single permits.
-	const hinted = !spec.queue && !spec.dryRun;
-	const decision = hinted ? fullHints.check(spec.objectName, now) : { probe: false };
-	if ("refuse" in decision) {
-		const { limit, quota, freeAt } = decision.refuse;
-		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - now), inFlight: limit, limit, quota, local: true };
-	}
+	const { hinted, decision } = consultHint(spec, now);
+	if ("refuse" in decision) return decision.refuse;
 	let plan = pool.plan(now, spec, { need: true, tentative });
 	if (!plan && pool.checkInSince !== null) {
 		// Another request's check-in is under way: wait for it to land (reading plain data, never its promise),

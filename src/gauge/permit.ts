@@ -123,12 +123,8 @@ export async function acquirePermit(
 		if (fromBlock) return fromBlock;
 	}
 	// Requests that would wait (queue) or be admitted anyway (dry-run) must reach the object.
-	const hinted = !spec.queue && !spec.dryRun;
-	const decision: Decision = hinted ? fullHints.check(spec.objectName, Date.now()) : { probe: false };
-	if ("refuse" in decision) {
-		const { limit, quota, freeAt } = decision.refuse;
-		return { kind: "refused", retryAfterMs: Math.max(0, freeAt - Date.now()), inFlight: limit, limit, quota, local: true };
-	}
+	const { hinted, decision } = consultHint(spec, Date.now());
+	if ("refuse" in decision) return decision.refuse;
 	const probe = decision.probe;
 	const stub = gaugeStub(ns, spec.objectName, spec.locationHint);
 	const leaseId = crypto.randomUUID();
@@ -174,6 +170,25 @@ export async function acquirePermit(
 	} finally {
 		clientGone.removeEventListener("abort", onGone);
 	}
+}
+
+/**
+ * The isolate's "full" hint for the spec's gauge: a refusal answered from memory (no object call), or whether the
+ * call about to be made is a probe. Requests that would wait (queue) or be admitted anyway (dry-run) always reach
+ * the object (`hinted` false).
+ */
+export function consultHint(
+	spec: GaugeSpec,
+	now: number,
+): { hinted: boolean; decision: { refuse: PermitResult & { kind: "refused" } } | { probe: boolean } } {
+	const hinted = !spec.queue && !spec.dryRun;
+	const decision: Decision = hinted ? fullHints.check(spec.objectName, now) : { probe: false };
+	if (!("refuse" in decision)) return { hinted, decision };
+	const { limit, quota, freeAt } = decision.refuse;
+	return {
+		hinted,
+		decision: { refuse: { kind: "refused", retryAfterMs: Math.max(0, freeAt - now), inFlight: limit, limit, quota, local: true } },
+	};
 }
 
 /**
