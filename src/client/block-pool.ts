@@ -53,12 +53,10 @@ export class BlockPool {
 	readonly retired: Block[] = [];
 	/** The block size this isolate aims for: starts at 1, doubles when local demand runs the pool dry, halves when idle. */
 	k = 1;
-	/** When the check-in in flight was sent, or null. */
-	checkInSince: number | null = null;
 	/** The check-in in flight: only its answer may change the current block (a stale one's may land any time later). */
 	private pending: Plan | null = null;
 	lastCheckInAt = Number.NEGATIVE_INFINITY;
-	/** The last answer said others are refused or waiting (or the limit was lowered): keep no spares. */
+	/** The last answer said others are refused or waiting (or the limit was lowered): keep no idle spares. */
 	pressure = false;
 	/** Under pressure, the most a busy pool's block keeps: the limit over the isolates sharing it (the last answer's). */
 	share = Number.POSITIVE_INFINITY;
@@ -154,6 +152,11 @@ export class BlockPool {
 		return emptied;
 	}
 
+	/** When the check-in in flight was sent, or null. */
+	get checkInSince(): number | null {
+		return this.pending?.askedAt ?? null;
+	}
+
 	get inUse(): number {
 		return (this.current?.inUse ?? 0) + this.retired.reduce((n, b) => n + b.inUse, 0);
 	}
@@ -219,7 +222,6 @@ export class BlockPool {
 		// still find a permit instead of waiting a round trip for it.
 		else want = Math.min(max, Math.max(this.k, block.inUse + (opts.need ? 1 : 0) + Math.ceil(block.inUse / 2)));
 		block.count = Math.min(block.count, want);
-		this.checkInSince = now;
 		const report = this.report;
 		this.report = emptyReport();
 		const msg: CheckIn = {
@@ -250,7 +252,6 @@ export class BlockPool {
 			return;
 		}
 		this.pending = null;
-		this.checkInSince = null;
 		this.lastCheckInAt = plan.askedAt;
 		this.known = { limit: answer.limit, quota: answer.quota, objectFree: Math.max(0, answer.limit - answer.inFlight) };
 		const p = answer.pressure;
@@ -279,7 +280,6 @@ export class BlockPool {
 		// A stale check-in's block was retired when it was given up; the check-in in flight now is another one.
 		if (plan !== this.pending) return null;
 		this.pending = null;
-		this.checkInSince = null;
 		if (this.current !== plan.block) return null;
 		this.retire();
 		return plan.block.inUse === 0 ? plan.block : null;
@@ -302,7 +302,6 @@ export class BlockPool {
 	private retire(): void {
 		const b = this.current;
 		this.current = null;
-		this.checkInSince = null;
 		this.pending = null;
 		if (b && b.inUse > 0) this.retired.push(b);
 	}

@@ -4,7 +4,6 @@ import type { ExchangeSample } from "../adaptive/sample.ts";
 import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import { log } from "../log.ts";
 import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
-import { emptyReport } from "../protocol.ts";
 import type { AdaptiveStatus } from "./adaptive-gauge.ts";
 import { AdaptiveGauge } from "./adaptive-gauge.ts";
 import type { BlockTotals } from "./blocks.ts";
@@ -57,12 +56,12 @@ export class Gauge extends DurableObject {
 	private readonly shares: ShardShares;
 	/** The adaptive limit (src/adaptive/), when the route has one. */
 	private readonly adaptive: AdaptiveGauge;
-	/** When this object last refused someone: the pressure every block check-in is told about. */
+	/** Who this object refused lately and which isolates hold blocks: each check-in's pressure and fair share. */
 	private readonly refusals = new RecentRefusals();
 	/** The blocks leased from this object, as of their last check-ins. */
 	private readonly ledger = new BlockLedger();
 	/** What isolates reported deciding on their own (in memory, like the other counters). */
-	private readonly reported = emptyReport();
+	private readonly reported: GaugeStatus["reported"] = { localRefused: 0, gaugeErrors: 0, failOpen: 0 };
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
@@ -184,7 +183,7 @@ export class Gauge extends DurableObject {
 			holds: { ...this.table.holds, buckets: [...this.table.holds.buckets] },
 			busiestKeys: this.table.busiestHolders(BUSIEST_HOLDERS),
 			adaptive: this.adaptive.status(),
-			reported: { localRefused: this.reported.localRefused, gaugeErrors: this.reported.gaugeErrors, failOpen: this.reported.failOpen },
+			reported: { ...this.reported },
 			blocks: this.ledger.totals(this.clock()),
 		};
 	}
