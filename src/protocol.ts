@@ -42,10 +42,16 @@ export interface CheckIn {
 	/** Who asks: the isolate's pool, by a random id of its own. Others' refusals are pressure on it; its own are not. */
 	readonly isolate?: string;
 	/**
-	 * Permits the isolate wants the block to hold after this call. The isolate stops using anything above
-	 * `min(its current count, want)` the moment it sends this, so the object may shrink the block that far at once.
+	 * Permits the isolate wants to be able to use after this call (0: the block goes back). It admits no more than
+	 * this under the block from the moment it sends it.
 	 */
 	readonly want: number;
+	/**
+	 * The most requests the isolate may have in flight under the block until it has the answer (what is in use, or
+	 * its admission cap while the window is open): the object never counts fewer for the block. Absent (an isolate
+	 * from before it was sent): `min(current count, want)`.
+	 */
+	readonly using?: number;
 	/** A request is waiting for a permit from this call: a refusal counts as one. */
 	readonly need: boolean;
 	/** Requests in flight under this block now (never above what the isolate still uses of it). */
@@ -83,8 +89,14 @@ export interface Pressure {
 export const PRESSURE_MS = 1_000;
 
 export type CheckInAnswer = {
-	/** The block's size now (0: gone, or never granted). The isolate admits while its in-use count is below it. */
+	/** Permits the object counts for the block now (0: gone, or never granted): never fewer than the isolate's `using`. */
 	readonly count: number;
+	/**
+	 * Permits the isolate may use from now on: it admits while its in-use count is below this. At most `count`, and
+	 * below it over a lowered limit, where the object keeps counting what is in use but none of it may be reused.
+	 * Absent (an object from before it was sent): `count`.
+	 */
+	readonly cap?: number;
 	/** False when the block had been given back or had expired: the isolate must forget it. */
 	readonly alive: boolean;
 	/**

@@ -29,7 +29,7 @@ function object(limit: number) {
 /** Takes every permit the pool will give for `block` at `now`; returns how many are in use under it after. */
 function fill(pool: BlockPool, id: string, now: number): number {
 	while (pool.take(now)) {}
-	const b = [pool.current, ...pool.retired].find((x) => x?.id === id);
+	const b = [pool.current, ...pool.draining].find((x) => x?.id === id);
 	return b?.inUse ?? 0;
 }
 
@@ -93,14 +93,12 @@ describe("an isolate's block pool under late check-in answers", () => {
 		t += STALE_CHECK_IN_MS;
 		const b = pool.plan(t, spec(8), { need: false });
 		expect(b).not.toBeNull();
-		const empty = pool.put(x, 10, t);
-		expect(empty?.id).toBe(x.id);
-		checkInBlock(
-			obj.table,
-			{ ...a.msg, want: 0, need: false, inUse: 0, report: null },
-			{ limit: 8, waiters: 0, lastRefusedAt: Number.NEGATIVE_INFINITY },
-			t,
-		);
+		pool.put(x, 10, t);
+		const [giveBack, ...more] = pool.returns(spec(8));
+		expect(more).toEqual([]);
+		expect(giveBack?.block.id).toBe(x.id);
+		if (!giveBack) throw new Error("no hand-back");
+		checkInBlock(obj.table, giveBack.msg, { limit: 8, waiters: 0, lastRefusedAt: Number.NEGATIVE_INFINITY }, t);
 		expect(obj.count(x.id, t)).toBe(0);
 		// A's answer lands: X must not become usable again (the object no longer holds anything for it).
 		pool.answered(a, answerA);
@@ -121,13 +119,17 @@ describe("an isolate's block pool under late check-in answers", () => {
 		const renew = pool.plan(600, spec(8), { need: false });
 		if (!renew) throw new Error("no plan");
 		expect(renew.msg.report?.released).toBe(1);
-		const dropped = pool.failed(renew);
+		pool.failed(renew);
 		// The next call carries the report again (a count may be reported twice; none is lost)...
 		expect(pool.report.admitted).toBe(1);
 		expect(pool.report.released).toBe(1);
 		expect(pool.report.holdsMs).toEqual([7]);
-		// ...and the block, with nothing in use, is handed back at once rather than parked until its lease ends.
-		expect(dropped?.id).toBe(block.id);
+		// ...and the block, with nothing in use, is handed back at once rather than parked until its lease ends:
+		// the hand-back is that next call.
+		const [giveBack] = pool.returns(spec(8));
+		expect(giveBack?.block.id).toBe(block.id);
+		expect(giveBack?.msg.want).toBe(0);
+		expect(giveBack?.msg.report?.released).toBe(1);
 		expect(pool.current).toBeNull();
 	});
 

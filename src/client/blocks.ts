@@ -6,7 +6,6 @@ import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, W
 import { consultHint, graceMsFor } from "../gauge/permit.ts";
 import { gaugeStub } from "../gauge/stub.ts";
 import { log, logSampled } from "../log.ts";
-import type { CheckIn } from "../protocol.ts";
 import type { Block, Held, Plan } from "./block-pool.ts";
 import { BlockPool, STALE_CHECK_IN_MS } from "./block-pool.ts";
 
@@ -49,10 +48,11 @@ export async function acquireFromBlock(
 	if (!pool) return null;
 	const stub = stubRef(ns, spec);
 	const now = Date.now();
-	for (const empty of pool.sweep(now)) waitUntil(giveBack(stub, spec, empty));
+	pool.sweep(now);
+	handBackRetired(stub, spec, pool, waitUntil);
 	const block = pool.take(now);
 	if (block) {
-		if (pool.checkInDue(now)) waitUntil(checkIn(stub, spec, pool, { need: false }));
+		if (pool.checkInDue(now)) waitUntil(checkIn(stub, spec, pool, waitUntil));
 		return granted(stub, spec, pool, block, now, waitUntil);
 	}
 	pool.noteDry(now);
@@ -67,9 +67,15 @@ export async function acquireFromBlock(
 		const until = now + STALE_CHECK_IN_MS;
 		while (pool.checkInSince !== null && Date.now() < until) await sleep(POLL_MS);
 		const after = pool.take(Date.now());
-		if (after) return granted(stub, spec, pool, after, Date.now(), waitUntil);
+		if (after) {
+			// This request asked the object nothing: the probe slot it claimed is free for the next one.
+			if (decision.probe) fullHints.probeFailed(spec.objectName);
+			return granted(stub, spec, pool, after, Date.now(), waitUntil);
+		}
 		plan = pool.plan(Date.now(), spec, { need: true, tentative });
 	}
+	// A check-in given up as stale retired its block: hand it back if nothing is in use under it.
+	handBackRetired(stub, spec, pool, waitUntil);
 	if (!plan) {
 		if (decision.probe) fullHints.probeFailed(spec.objectName);
 		return null;
@@ -79,8 +85,8 @@ export async function acquireFromBlock(
 		answer = await stub().checkIn(plan.msg);
 	} catch (error) {
 		if (decision.probe) fullHints.probeFailed(spec.objectName);
-		const dropped = pool.failed(plan);
-		if (dropped) waitUntil(giveBack(stub, spec, dropped));
+		pool.failed(plan);
+		handBackRetired(stub, spec, pool, waitUntil);
 		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, during: "check-in", error: String(error) });
 		return { kind: "unavailable", error };
 	}
@@ -97,7 +103,7 @@ export async function acquireFromBlock(
 			inFlight: answer.inFlight,
 			retryAfterMs: answer.retryAfterMs,
 		});
-	if (pool.pressure && pool.spares > 0) waitUntil(checkIn(stub, spec, pool, { need: false }));
+	if (pool.pressure && pool.spares > 0) waitUntil(checkIn(stub, spec, pool, waitUntil));
 	if (mine) return granted(stub, spec, pool, mine, at, waitUntil);
 	// A queued request waits in the object's FIFO; its check-in counted no refusal (need is false for it).
 	if (spec.queue) return null;
@@ -128,36 +134,44 @@ function granted(stub: StubRef, spec: GaugeSpec, pool: BlockPool, block: Block, 
 }
 
 /** A background check-in (renew, return spares, report): never throws, never blocks a request. */
-async function checkIn(stub: StubRef, spec: GaugeSpec, pool: BlockPool, opts: { need: boolean; giveBack?: boolean }): Promise<void> {
-	const plan: Plan | null = pool.plan(Date.now(), spec, opts);
+async function checkIn(stub: StubRef, spec: GaugeSpec, pool: BlockPool, waitUntil: WaitUntil): Promise<void> {
+	const plan: Plan | null = pool.plan(Date.now(), spec, { need: false });
+	handBackRetired(stub, spec, pool, waitUntil);
 	if (!plan) return;
 	try {
 		pool.answered(plan, await stub().checkIn(plan.msg));
 	} catch (error) {
 		// Best effort, like a failed single acquire's release: the lease's expiry is the backstop.
-		const dropped = pool.failed(plan);
-		if (dropped) await giveBack(stub, spec, dropped);
+		pool.failed(plan);
 		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, during: "check-in", error: String(error) });
 	}
+	handBackRetired(stub, spec, pool, waitUntil);
 }
 
-/** Gives a retired block back once its last request ended (a check-in asking for nothing). */
-function giveBack(stub: StubRef, spec: GaugeSpec, block: Block): Promise<unknown> {
-	const msg: CheckIn = {
-		blockId: block.id,
-		want: 0,
-		need: false,
-		inUse: 0,
-		limit: spec.limit,
-		maxHoldMs: spec.maxHoldMs,
-		windowMs: spec.blocks?.windowMs ?? 0,
-		dryRun: spec.dryRun,
-		...(spec.shard ? { shard: spec.shard } : {}),
-		report: null,
-	};
-	return stub()
-		.checkIn(msg)
-		.catch((error: unknown) => log("release_failed", { gauge: spec.objectName, block: true, error: String(error) }));
+/**
+ * Hands back every retired block that emptied (a check-in asking for nothing, carrying the pool's report), or
+ * sends the report alone when no call will carry it. A failed call puts its report back for the next one; the
+ * block's lease ends by itself.
+ */
+function handBackRetired(stub: StubRef, spec: GaugeSpec, pool: BlockPool, waitUntil: WaitUntil): void {
+	for (const { msg } of pool.returns(spec)) {
+		waitUntil(
+			stub()
+				.checkIn(msg)
+				.catch((error: unknown) => {
+					pool.requeue(msg.report);
+					log("release_failed", { gauge: spec.objectName, block: true, error: String(error) });
+				}),
+		);
+	}
+	if (!pool.reportDue()) return;
+	const report = pool.takeReport();
+	if (report)
+		waitUntil(
+			Promise.resolve()
+				.then(() => stub().report(report))
+				.catch(() => pool.requeue(report)),
+		);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -190,7 +204,7 @@ export class BlockPermit implements Renewable {
 	async renew(): Promise<RenewOutcome> {
 		if (this.reason) return "lost";
 		if (this.pool.current !== this.block) return "lost";
-		await checkIn(this.stub, this.spec, this.pool, { need: false });
+		await checkIn(this.stub, this.spec, this.pool, this.waitUntil);
 		return this.pool.current === this.block ? "renewed" : "lost";
 	}
 
@@ -201,20 +215,20 @@ export class BlockPermit implements Renewable {
 		// A cut exchange's permit stays in use for the route's cutRelease grace (never past the block's lease):
 		// the pool's own data says until when, so no timer has to fire for it to come back.
 		const graceMs = Math.min(graceMsFor(reason, this.spec), Math.max(0, this.expiresBy - now));
-		const empty = this.pool.end(this.held, now, graceMs);
+		this.pool.end(this.held, now, graceMs);
 		if (graceMs > 0) {
 			this.waitUntil(sleep(graceMs).then(() => this.afterUse(Date.now())));
 			return Promise.resolve();
 		}
-		if (empty) this.waitUntil(giveBack(this.stub, this.spec, empty));
 		this.afterUse(now);
 		return Promise.resolve();
 	}
 
 	/** Check in when due; the last request to use the pool hands its spares back if no other comes within returnAfterMs. */
 	private afterUse(now: number): void {
-		for (const empty of this.pool.sweep(now)) this.waitUntil(giveBack(this.stub, this.spec, empty));
-		if (this.pool.checkInDue(now)) this.waitUntil(checkIn(this.stub, this.spec, this.pool, { need: false }));
+		this.pool.sweep(now);
+		handBackRetired(this.stub, this.spec, this.pool, this.waitUntil);
+		if (this.pool.checkInDue(now)) this.waitUntil(checkIn(this.stub, this.spec, this.pool, this.waitUntil));
 		// From this request's own waitUntil: an isolate with no request runs no code.
 		if (this.pool.inUse === 0) this.waitUntil(this.handBackWhenIdle());
 	}
@@ -225,6 +239,9 @@ export class BlockPermit implements Renewable {
 		// runs here after it lands: wait for it, reading plain data, so the block does not sit parked until expiry.
 		const until = Date.now() + STALE_CHECK_IN_MS;
 		while (this.pool.checkInSince !== null && Date.now() < until) await sleep(POLL_MS);
-		if (this.pool.idle(Date.now())) await checkIn(this.stub, this.spec, this.pool, { need: false, giveBack: true });
+		// A check-in still unanswered by now is given up, and its block handed back like any other.
+		this.pool.sweep(Date.now());
+		this.pool.handBack(Date.now());
+		handBackRetired(this.stub, this.spec, this.pool, this.waitUntil);
 	}
 }

@@ -60,7 +60,14 @@ async function flushLater(stub: DurableObjectStub<Gauge>, route: string): Promis
 					() => false,
 				);
 			if (!delivered) {
-				sent.set(route, before);
+				// Take back only what this report carried: a later flush (this one hung past 3 × FLUSH_MS) may have sent
+				// and recorded more since, and resetting to `before` would send those counts twice.
+				const latest = sent.get(route) ?? now;
+				sent.set(route, {
+					localRefusals: latest.localRefusals - report.localRefused,
+					gaugeErrors: latest.gaugeErrors - report.gaugeErrors,
+					failOpen: latest.failOpen - report.failOpen,
+				});
 				return;
 			}
 		}

@@ -51,10 +51,10 @@ export class AdaptiveGauge {
 	 * or the first call after a restart) start the algorithm from what storage kept, within the new bounds.
 	 */
 	configure(settings: AdaptiveSettings | undefined): void {
-		if (!settings) {
-			this.settings = this.vegas = this.windowed = null;
-			return;
-		}
+		// A caller without settings (a fixed config, e.g. an old isolate during a rollout to adaptive) leaves the
+		// learner as it is: its requests ignore the learned limit (Gauge.learnedLimit), and the adaptive config's
+		// next request must not find the learning thrown away.
+		if (!settings) return;
 		if (this.settings && sameSettings(this.settings, settings)) return;
 		this.settings = settings;
 		const row = this.sql

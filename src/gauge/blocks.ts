@@ -21,6 +21,10 @@ export interface BlockContext {
 
 /** An isolate that checked in with a block this long ago is still counted among those sharing the limit. */
 const HOLDER_MS = 2 * PRESSURE_MS;
+/** RecentRefusals prunes expired entries once it holds this many. */
+const PRUNE_AT = 64;
+/** The most isolates RecentRefusals remembers (the newest): a bound on its memory whatever the refusal rate. */
+const MAX_REFUSERS = 1_024;
 
 /**
  * Who the object refused lately (an isolate's id, or null for a request without one), so pressure is others', and
@@ -31,7 +35,16 @@ export class RecentRefusals {
 	private readonly holders = new Map<string, number>();
 
 	note(by: string | null, now: number): void {
+		// Pruned here too, not only on check-ins: single acquires from many isolates (a WebSocket route) must not
+		// grow the map while no block checks in. At most one entry per isolate refused within PRESSURE_MS remains.
+		if (this.last.size >= PRUNE_AT) this.prune(now);
+		this.last.delete(by);
 		this.last.set(by, now);
+		// A burst of refusals from more isolates than that within one PRESSURE_MS: the oldest go first.
+		for (const key of this.last.keys()) {
+			if (this.last.size <= MAX_REFUSERS) break;
+			this.last.delete(key);
+		}
 	}
 
 	/** An isolate checked in; `holds`: its block is not empty. */
@@ -54,40 +67,51 @@ export class RecentRefusals {
 
 	/** The latest refusal within PRESSURE_MS of anyone but `isolate` (a refusal without an id is always someone else's). */
 	lastOtherThan(isolate: string | null, now: number): number {
+		this.prune(now);
 		let latest = Number.NEGATIVE_INFINITY;
-		for (const [by, at] of this.last) {
-			if (now - at >= PRESSURE_MS) this.last.delete(by);
-			else if (by === null || by !== isolate) latest = Math.max(latest, at);
-		}
+		for (const [by, at] of this.last) if (by === null || by !== isolate) latest = Math.max(latest, at);
 		return latest;
+	}
+
+	/** Isolates it remembers as refused (for tests of its bound). */
+	get size(): number {
+		return this.last.size;
+	}
+
+	private prune(now: number): void {
+		for (const [by, at] of this.last) if (now - at >= PRESSURE_MS) this.last.delete(by);
 	}
 }
 
 /**
- * Resizes (or creates, or gives back) one block. The isolate has already stopped using anything above
- * min(current, want), so that much may be taken back at once; growth only comes from free permits, and
- * never while others wait. Synchronous (no await): in a Durable Object nothing interleaves.
+ * Resizes (or creates, or gives back) one block. The object keeps counting whatever the isolate may have in use
+ * until it has this answer (`using`); what the isolate may use from now on (`cap`) is what it wants, within the room
+ * the limit leaves besides every other lease. Growth only comes from free permits, and never while others wait.
+ * Synchronous (no await): in a Durable Object nothing interleaves.
  */
 export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext, now: number): { answer: CheckInAnswer; refused: boolean } {
 	const total = table.inFlight(now);
 	const lease = table.lease(msg.blockId);
-	if (lease && lease.state !== "live") return { answer: answer(0, false, total, ctx, now, 0, false), refused: false };
+	const until = now + msg.windowMs + msg.maxHoldMs;
+	if (lease && lease.state !== "live") return { answer: answer(0, 0, false, total, ctx, now, 0, false), refused: false };
 	const current = lease ? (lease.count ?? 1) : 0;
-	let keep = Math.min(current, Math.max(0, msg.want));
-	// A request waits on this check-in (`need`): its pool ran dry or its admission window closed, so the isolate
-	// admits no one under the block until the answer, and never more than `inUse` are at the origin under it. Its
-	// other permits are spares; over a lowered limit, none of them may admit anyone, as no single lease could.
-	if (msg.need) keep = Math.max(Math.min(keep, msg.inUse), Math.min(keep, ctx.limit - (total - current)));
-	const free = ctx.limit - (total - current) - keep;
-	const growth = ctx.waiters > 0 ? 0 : Math.max(0, Math.min(msg.want - keep, free));
-	const count = keep + growth;
+	const room = Math.max(0, ctx.limit - (total - current));
+	// Never below what the isolate may be using: it learns of a smaller block only when this answer lands.
+	const using = Math.min(current, Math.max(0, msg.using ?? Math.min(current, msg.want)));
+	const wanted = Math.max(0, msg.want);
+	const cap = Math.min(ctx.waiters > 0 ? Math.min(wanted, current) : wanted, room);
+	const count = Math.max(cap, using);
 	if (count === 0) {
-		if (lease) table.dropBlock(msg.blockId);
+		// A hand-back of a block this object never saw (its creating check-in is still on its way) leaves a
+		// tombstone, so that check-in cannot create it after the isolate has forgotten it.
+		if (lease || msg.want === 0) table.dropBlock(msg.blockId, now, until);
 	} else {
-		table.putBlock(msg.blockId, count, now, now + msg.windowMs + msg.maxHoldMs);
+		table.putBlock(msg.blockId, count, Math.min(msg.inUse, count), now, until);
 	}
 	const inFlight = total - current + count;
-	const refused = msg.need && count <= msg.inUse;
+	// A request waits on this check-in (`need`): its pool ran dry or its admission window closed, so it is admitted
+	// only if the isolate may use more than it has in use.
+	const refused = msg.need && cap <= msg.inUse;
 	let retryAfterMs = 0;
 	if (refused) {
 		const refusal = table.refuse(
@@ -98,13 +122,14 @@ export function checkInBlock(table: LeaseTable, msg: CheckIn, ctx: BlockContext,
 		retryAfterMs = refusal.ok ? 0 : refusal.retryAfterMs;
 	}
 	return {
-		answer: answer(count, count > 0, inFlight, ctx, now, retryAfterMs, refused),
+		answer: answer(count, cap, count > 0, inFlight, ctx, now, retryAfterMs, refused),
 		refused: refused && !msg.tentative,
 	};
 }
 
 function answer(
 	count: number,
+	cap: number,
 	alive: boolean,
 	inFlight: number,
 	ctx: BlockContext,
@@ -114,6 +139,7 @@ function answer(
 ): CheckInAnswer {
 	return {
 		count,
+		cap,
 		alive,
 		refused,
 		inFlight,

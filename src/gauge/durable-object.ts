@@ -117,7 +117,7 @@ export class Gauge extends DurableObject {
 		// A renewed lease (a held WebSocket) keeps its layout in use: the record must not retire the layout, and
 		// raise other shards' shares, while the lease still counts here (see layout.ts). A shard that cannot reach
 		// shard 0 fails the renewal, and the socket retries or closes.
-		if (shard) await this.shares.prepare(shard, this.clock());
+		if (shard) await this.shares.confirm(shard, this.clock);
 		return this.table.renew(leaseId, this.clock(), maxHoldMs);
 	}
 
@@ -284,7 +284,8 @@ export class Gauge extends DurableObject {
 	private grant(req: AcquireRequest, now: number): AcquireResult {
 		const result = this.table.acquire({ ...req, limit: this.limitFor(req, now) }, now);
 		if (result.ok) this.scheduleReap(result.expiresAt);
-		if (!result.ok) this.noteRefusal(req.isolate ?? null, now);
+		// A tentative refusal is not a refusal (another shard answers for the request): no pressure, not counted.
+		else if (!req.tentative) this.noteRefusal(req.isolate ?? null, now);
 		return { ...result, quota: this.quotaFor(req) };
 	}
 

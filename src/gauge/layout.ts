@@ -13,7 +13,10 @@
 
 /** How long a shard may grant against its copy of the shares before it must ask shard 0 again. */
 export const COPY_TTL_MS = 10_000;
-/** A layout not seen for this long, while another one was, has no isolate left (the rollout is over). */
+/**
+ * A layout not seen for this long, while another one was, has no isolate left (the rollout is over); a layout with
+ * longer leases stays until its last lease can have ended (see `retireAfterMs`).
+ */
 export const RETIRE_AFTER_MS = 60_000;
 /** Slack for calls in flight and clocks that differ between objects. */
 const MARGIN_MS = 1_000;
@@ -103,7 +106,7 @@ export class LayoutRecord {
 	settle(now: number): boolean {
 		const s = this.state;
 		const newest = Math.max(...s.proposals.map((p) => p.seenAt));
-		s.proposals = s.proposals.filter((p) => newest - p.seenAt <= RETIRE_AFTER_MS);
+		s.proposals = s.proposals.filter((p) => newest - p.seenAt <= retireAfterMs(p));
 		s.past = s.past.filter((p) => p.until > now);
 		if (s.proposals.length === 0) return false;
 		const target = this.target();
@@ -130,6 +133,16 @@ export class LayoutRecord {
 			),
 		);
 	}
+}
+
+/**
+ * How long a layout stays in force unseen. Every grant or renewal of its leases is a sighting (a renewal reaches the
+ * record before it is granted, see ShardShares.confirm), so a lease renewed at its last sighting lives at most
+ * `leaseMs` past it: until then the layout's shares must stay in force, or a removed shard's renewed leases (held
+ * WebSockets with maxHoldMs above a minute) would count beside the new layout's full shares.
+ */
+export function retireAfterMs(layout: Pick<Layout, "leaseMs">): number {
+	return Math.max(RETIRE_AFTER_MS, layout.leaseMs + COPY_TTL_MS + MARGIN_MS);
 }
 
 /** True when `a` is at or above `b` at every shard. */

@@ -17,6 +17,14 @@ export interface Lease {
 	readonly holder: string | null;
 	/** Permits the lease holds: 1, or a block's size (a block leased to an isolate; README, "Blocks"). Default 1. */
 	readonly count?: number;
+	/** A block's permits in use at its last check-in (a single lease has none: its one permit is in use). */
+	readonly inUse?: number;
+}
+
+/** What Retry-After is estimated from: the oldest single lease, and how many block permits are in use. */
+export interface HoldState {
+	readonly oldestSingleAcquiredAt: number | null;
+	readonly blockPermitsInUse: number;
 }
 
 /** The state as stored in SQLite's `released` column (0 and 1 were its meanings before "ending" existed). */
@@ -32,13 +40,16 @@ export interface LeaseStore {
 	setExpiry(id: string, expiresAt: number): void;
 	/** Given back, but counted until `expiresAt` (which is never later than the lease's own). */
 	markEnding(id: string, expiresAt: number): void;
-	/** Deletes every row with expiresAt <= now; returns how many of them were still live (leaked). */
+	/**
+	 * Deletes every row with expiresAt <= now; returns how many permits they still held in use (leaked): 1 for a
+	 * live single lease, a live block's in-use count as of its last check-in (its idle spares leaked nothing).
+	 */
 	deleteExpired(now: number): number;
-	/** Resizes a live lease (a block): its count and expiry. */
-	setBlock(id: string, count: number, expiresAt: number): void;
+	/** Resizes a live lease (a block): its count, its permits in use, and its expiry. */
+	setBlock(id: string, count: number, inUse: number, expiresAt: number): void;
 	/** Permits held by leases that count against the limit (live and ending ones): the sum of their counts. */
 	countLive(): number;
-	oldestLiveAcquiredAt(): number | null;
+	holdState(): HoldState;
 	nextExpiry(): number | null;
 	/** The holders with the most counted leases, most first. */
 	busiestHolders(n: number): { holder: string; inFlight: number }[];
@@ -81,19 +92,19 @@ export class MemoryLeaseStore implements LeaseStore {
 		if (lease?.state === "live") this.rows.set(id, { ...lease, expiresAt });
 	}
 
-	setBlock(id: string, count: number, expiresAt: number): void {
+	setBlock(id: string, count: number, inUse: number, expiresAt: number): void {
 		const lease = this.rows.get(id);
-		if (lease?.state === "live") this.rows.set(id, { ...lease, count, expiresAt });
+		if (lease?.state === "live") this.rows.set(id, { ...lease, count, inUse, expiresAt });
 	}
 
 	deleteExpired(now: number): number {
-		let live = 0;
+		let leaked = 0;
 		for (const [id, lease] of this.rows) {
 			if (lease.expiresAt > now) continue;
-			if (lease.state === "live") live++;
+			if (lease.state === "live") leaked += lease.inUse ?? lease.count ?? 1;
 			this.rows.delete(id);
 		}
-		return live;
+		return leaked;
 	}
 
 	countLive(): number {
@@ -102,12 +113,15 @@ export class MemoryLeaseStore implements LeaseStore {
 		return n;
 	}
 
-	oldestLiveAcquiredAt(): number | null {
+	holdState(): HoldState {
 		let oldest: number | null = null;
+		let blocks = 0;
 		for (const lease of this.rows.values()) {
-			if (lease.state !== "released" && (oldest === null || lease.acquiredAt < oldest)) oldest = lease.acquiredAt;
+			if (lease.state === "released") continue;
+			if (lease.inUse !== undefined) blocks += lease.inUse;
+			else if (oldest === null || lease.acquiredAt < oldest) oldest = lease.acquiredAt;
 		}
-		return oldest;
+		return { oldestSingleAcquiredAt: oldest, blockPermitsInUse: blocks };
 	}
 
 	nextExpiry(): number | null {
@@ -142,6 +156,8 @@ export class SqlLeaseStore implements LeaseStore {
 		const columns = sql.exec<{ name: string }>("PRAGMA table_info(leases)").toArray();
 		if (!columns.some((c) => c.name === "holder")) sql.exec("ALTER TABLE leases ADD COLUMN holder TEXT");
 		if (!columns.some((c) => c.name === "count")) sql.exec("ALTER TABLE leases ADD COLUMN count INTEGER NOT NULL DEFAULT 1");
+		// A block's permits in use at its last check-in (NULL for single leases), so an expired block counts its leaks.
+		if (!columns.some((c) => c.name === "in_use")) sql.exec("ALTER TABLE leases ADD COLUMN in_use INTEGER");
 		sql.exec("CREATE INDEX IF NOT EXISTS leases_by_expiry ON leases (expires_at)");
 		// Counted leases: live (0) and ending (2). Replaces the index of live leases only.
 		sql.exec("DROP INDEX IF EXISTS live_leases");
@@ -150,8 +166,8 @@ export class SqlLeaseStore implements LeaseStore {
 
 	get(id: string): Lease | null {
 		const row = this.sql
-			.exec<{ acquired_at: number; expires_at: number; released: number; holder: string | null; count: number }>(
-				"SELECT acquired_at, expires_at, released, holder, count FROM leases WHERE id = ?",
+			.exec<{ acquired_at: number; expires_at: number; released: number; holder: string | null; count: number; in_use: number | null }>(
+				"SELECT acquired_at, expires_at, released, holder, count, in_use FROM leases WHERE id = ?",
 				id,
 			)
 			.toArray()[0];
@@ -163,18 +179,20 @@ export class SqlLeaseStore implements LeaseStore {
 			state: STATE_OF[row.released] ?? "released",
 			holder: row.holder,
 			count: row.count,
+			...(row.in_use === null ? {} : { inUse: row.in_use }),
 		};
 	}
 
 	insert(lease: Lease): void {
 		this.sql.exec(
-			"INSERT OR REPLACE INTO leases (id, acquired_at, expires_at, released, holder, count) VALUES (?, ?, ?, ?, ?, ?)",
+			"INSERT OR REPLACE INTO leases (id, acquired_at, expires_at, released, holder, count, in_use) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			lease.id,
 			lease.acquiredAt,
 			lease.expiresAt,
 			STORED[lease.state],
 			lease.holder,
 			lease.count ?? 1,
+			lease.inUse ?? null,
 		);
 	}
 
@@ -190,23 +208,31 @@ export class SqlLeaseStore implements LeaseStore {
 		this.sql.exec("UPDATE leases SET released = 2, expires_at = MIN(expires_at, ?) WHERE id = ?", expiresAt, id);
 	}
 
-	setBlock(id: string, count: number, expiresAt: number): void {
-		this.sql.exec("UPDATE leases SET count = ?, expires_at = ? WHERE id = ? AND released = 0", count, expiresAt, id);
+	setBlock(id: string, count: number, inUse: number, expiresAt: number): void {
+		this.sql.exec("UPDATE leases SET count = ?, in_use = ?, expires_at = ? WHERE id = ? AND released = 0", count, inUse, expiresAt, id);
 	}
 
 	deleteExpired(now: number): number {
-		let live = 0;
-		const gone = this.sql.exec<{ released: number }>("DELETE FROM leases WHERE expires_at <= ? RETURNING released", now);
-		for (const row of gone) if (row.released === 0) live++;
-		return live;
+		let leaked = 0;
+		const gone = this.sql.exec<{ released: number; held: number }>(
+			"DELETE FROM leases WHERE expires_at <= ? RETURNING released, COALESCE(in_use, count) AS held",
+			now,
+		);
+		for (const row of gone) if (row.released === 0) leaked += row.held;
+		return leaked;
 	}
 
 	countLive(): number {
 		return this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(count), 0) AS n FROM leases WHERE released <> 1").one().n;
 	}
 
-	oldestLiveAcquiredAt(): number | null {
-		return this.sql.exec<{ t: number | null }>("SELECT MIN(acquired_at) AS t FROM leases WHERE released <> 1").one().t;
+	holdState(): HoldState {
+		const row = this.sql
+			.exec<{ t: number | null; n: number }>(
+				"SELECT MIN(CASE WHEN in_use IS NULL THEN acquired_at END) AS t, COALESCE(SUM(in_use), 0) AS n FROM leases WHERE released <> 1",
+			)
+			.one();
+		return { oldestSingleAcquiredAt: row.t, blockPermitsInUse: row.n };
 	}
 
 	nextExpiry(): number | null {

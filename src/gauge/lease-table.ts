@@ -183,7 +183,7 @@ export class LeaseTable {
 		return this.inFlight(now) < limit;
 	}
 
-	/** Drops every lease past its expiry; returns how many were live (leaked) ones. */
+	/** Drops every lease past its expiry; returns how many permits they leaked (in use at their last word). */
 	reap(now: number): number {
 		const leaked = this.store.deleteExpired(now);
 		this.counters.reaped += leaked;
@@ -206,15 +206,22 @@ export class LeaseTable {
 		return this.store.get(id);
 	}
 
-	/** Creates or resizes a block (one lease holding `count` permits). Admissions under it are reported, not counted here. */
-	putBlock(id: string, count: number, now: number, expiresAt: number): void {
-		if (this.store.get(id)) this.store.setBlock(id, count, expiresAt);
-		else this.store.insert({ id, acquiredAt: now, expiresAt, state: "live", holder: null, count });
+	/**
+	 * Creates or resizes a block (one lease holding `count` permits, `inUse` of them in use as the isolate last said).
+	 * Admissions under it are reported, not counted here.
+	 */
+	putBlock(id: string, count: number, inUse: number, now: number, expiresAt: number): void {
+		if (this.store.get(id)) this.store.setBlock(id, count, inUse, expiresAt);
+		else this.store.insert({ id, acquiredAt: now, expiresAt, state: "live", holder: null, count, inUse });
 	}
 
-	/** A block given back: a tombstone until its expiry, so a late check-in cannot revive it. */
-	dropBlock(id: string): void {
-		this.store.markReleased(id);
+	/**
+	 * A block given back: a tombstone until its lease's end (`until` for one this object never saw), so a late
+	 * check-in cannot revive or create it.
+	 */
+	dropBlock(id: string, now: number, until: number): void {
+		if (this.store.get(id)) this.store.markReleased(id);
+		else this.store.insert({ id, acquiredAt: now, expiresAt: until, state: "released", holder: null });
 	}
 
 	/** Counts an isolate's report of what it admitted and released under its blocks. */
@@ -238,10 +245,15 @@ export class LeaseTable {
 		h.count++;
 	}
 
-	/** The oldest live lease should end about one average hold after it began. */
+	/**
+	 * When a permit is likely to free: the oldest single lease about one average hold after it began; of n block
+	 * permits in use (whose start the object does not see), the first about hold / (n + 1) from now. The sooner.
+	 */
 	private estimateWait(now: number): number {
-		const oldest = this.store.oldestLiveAcquiredAt();
-		if (oldest === null) return 0;
-		return Math.max(0, Math.round(oldest + this.holdEwmaMs - now));
+		const { oldestSingleAcquiredAt: oldest, blockPermitsInUse: n } = this.store.holdState();
+		const single = oldest === null ? Number.POSITIVE_INFINITY : oldest + this.holdEwmaMs - now;
+		const blocks = n > 0 ? this.holdEwmaMs / (n + 1) : Number.POSITIVE_INFINITY;
+		const wait = Math.min(single, blocks);
+		return Number.isFinite(wait) ? Math.max(0, Math.round(wait)) : 0;
 	}
 }

@@ -68,6 +68,19 @@ export class ShardShares {
 		return this.refresh(now);
 	}
 
+	/**
+	 * Gets this shard ready to renew a lease for a caller: the record must learn of the renewal before it is granted,
+	 * so that the caller's layout stays in force as long as the renewed lease can live (layout.ts, `retireAfterMs`).
+	 * Shard 0 notes it at once; another shard asks shard 0, carrying the sighting, even with a valid copy.
+	 */
+	confirm(route: ShardRoute, clock: () => number): Promise<void> | null {
+		if (route.index === 0) {
+			this.note(route.layout, clock());
+			return null;
+		}
+		return this.refreshNow(route, clock);
+	}
+
 	/** The share this shard may grant now; 0 when it has no valid copy (it must ask shard 0 first). */
 	share(route: ShardRoute, now: number): number {
 		if (route.index === 0) return this.loadRecord().state.shares[0] ?? 0;

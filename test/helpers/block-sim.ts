@@ -116,23 +116,16 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 			admittedAt,
 			ended: false,
 			put: () => {
-				const empty = iso.pool.put(block, now - admittedAt, now);
-				if (empty) deliver({ ...emptyGiveBack(empty.id) });
+				iso.pool.put(block, now - admittedAt, now);
+				handBack(iso);
 			},
 		};
 		iso.requests.push(r);
 	};
-	const emptyGiveBack = (blockId: string) => ({
-		blockId,
-		want: 0,
-		need: false,
-		inUse: 0,
-		limit,
-		maxHoldMs: MAX_HOLD_MS,
-		windowMs: SETTINGS.windowMs,
-		dryRun: false,
-		report: null,
-	});
+	/** The I/O layer hands back every retired block that emptied (delivered at once in this model). */
+	const handBack = (iso: Isolate): void => {
+		for (const plan of iso.pool.returns({ ...spec, limit })) deliver(plan.msg);
+	};
 	const deliver = (msg: Plan["msg"]): CheckInAnswer => {
 		const before = table.inFlight(now);
 		const { answer, refused } = checkInBlock(table, msg, { limit, waiters: 0, lastRefusedAt }, now);
@@ -196,6 +189,7 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 				if (iso?.inFlight) {
 					iso.pool.failed(iso.inFlight.plan);
 					iso.inFlight = null;
+					handBack(iso);
 				}
 				break;
 			case "finish": {
@@ -206,9 +200,11 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 			}
 			case "background":
 				if (iso && !iso.inFlight) {
-					const giveBack = iso.pool.idle(now);
-					if (giveBack || iso.pool.checkInDue(now)) {
-						const plan = iso.pool.plan(now, { ...spec, limit }, { need: false, giveBack });
+					if (iso.pool.idle(now)) {
+						iso.pool.handBack(now);
+						handBack(iso);
+					} else if (iso.pool.checkInDue(now)) {
+						const plan = iso.pool.plan(now, { ...spec, limit }, { need: false });
 						if (plan) iso.inFlight = { plan, need: false, answer: null };
 					}
 				}
@@ -252,7 +248,8 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 		const recent = limits.filter((l, k) => l.at >= horizon || limits[k + 1] === undefined || (limits[k + 1]?.at ?? 0) > horizon);
 		expect(all.length).toBeLessThanOrEqual(Math.max(...recent.map((l) => l.limit)));
 		// A block never holds more than max: the most a frozen isolate parks.
-		for (const i of isolates) for (const b of [i.pool.current, ...i.pool.retired]) if (b) expect(b.count).toBeLessThanOrEqual(SETTINGS.max);
+		for (const i of isolates)
+			for (const b of [i.pool.current, ...i.pool.draining]) if (b) expect(b.count).toBeLessThanOrEqual(SETTINGS.max);
 		// Idle spares under pressure are due back: whatever the isolate runs next (a request, or the waitUntil of the
 		// last one) checks in and returns them. Only a busy isolate (its own demand ran it dry lately) keeps some.
 		for (const i of isolates) {
@@ -263,7 +260,7 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 		// A dead isolate's blocks are back by their expiry.
 		for (const i of isolates) {
 			if (i.alive || now < i.diedAt + SETTINGS.windowMs + MAX_HOLD_MS) continue;
-			for (const b of [i.pool.current, ...i.pool.retired]) {
+			for (const b of [i.pool.current, ...i.pool.draining]) {
 				const lease = b ? table.lease(b.id) : null;
 				expect(lease === null || lease.state !== "live" || lease.expiresAt <= now).toBe(true);
 			}

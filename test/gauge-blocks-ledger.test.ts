@@ -1,0 +1,84 @@
+// The object's books on blocks: leaks counted in permits, refusals counted only when they are refusals, and a
+// bounded memory of who was refused. Through the real Durable Object (RPC), each object named for its test.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Gauge } from "../src/gauge/durable-object.ts";
+import type { CheckIn } from "../src/protocol.ts";
+import { emptyReport } from "../src/protocol.ts";
+
+const block = (blockId: string, want: number, extra: Partial<CheckIn> = {}): CheckIn => ({
+	blockId,
+	want,
+	need: true,
+	inUse: 0,
+	limit: 10,
+	maxHoldMs: 5_000,
+	windowMs: 1_000,
+	dryRun: false,
+	report: null,
+	...extra,
+});
+
+const setClock = (stub: DurableObjectStub<Gauge>, t: number) =>
+	runInDurableObject(stub, (g: Gauge) => {
+		g.clock = () => t;
+	});
+
+describe("the object's books on blocks", () => {
+	it("a dead isolate's block is reaped as the permits it had in use, so admitted − released − reaped = in flight", async () => {
+		const stub = env.GAUGE.getByName(`ledger-reaped-${crypto.randomUUID()}`);
+		const t0 = Date.now();
+		await setClock(stub, t0);
+		expect((await stub.checkIn(block("x", 6))).count).toBe(6);
+		// It admits 6 under the block and says so on its renewal; then the isolate is evicted.
+		await stub.checkIn(block("x", 6, { need: false, inUse: 6, report: { ...emptyReport(), admitted: 6 } }));
+		// Another isolate's block of 4, idle when its isolate was evicted: it leaked nothing.
+		expect((await stub.checkIn(block("y", 4, { need: false }))).count).toBe(4);
+		await setClock(stub, t0 + 60_000);
+		const s = await stub.status();
+		expect(s.inFlight).toBe(0);
+		expect(s.counters.reaped).toBe(6); // 6c1c01a: 2, one per lease row
+		expect(s.counters.admitted - s.counters.released - s.counters.reaped).toBe(s.inFlight);
+	});
+
+	it("a tentative refusal (another shard follows) is neither pressure nor a refusal made while blocks held spares", async () => {
+		const stub = env.GAUGE.getByName(`ledger-tentative-${crypto.randomUUID()}`);
+		expect((await stub.checkIn(block("x", 4, { need: false, limit: 4, isolate: "holder" }))).count).toBe(4);
+		for (let i = 0; i < 5; i++) {
+			const r = await stub.acquire({ leaseId: `t${i}`, limit: 4, maxHoldMs: 5_000, tentative: true, isolate: "other" });
+			expect(r.ok).toBe(false);
+		}
+		const s = await stub.status();
+		expect(s.counters.refused).toBe(0);
+		expect(s.blocks.refusedWithSpares).toBe(0); // 6c1c01a: 5
+		// The holder is told of no pressure: nobody was refused.
+		const renewal = await stub.checkIn(block("x", 4, { need: false, limit: 4, isolate: "holder" }));
+		expect(renewal.pressure.refusing).toBe(false);
+		// The request's last try is a refusal: counted, and pressure on the holder.
+		expect((await stub.acquire({ leaseId: "last", limit: 4, maxHoldMs: 5_000, isolate: "other" })).ok).toBe(false);
+		const after = await stub.status();
+		expect(after.counters.refused).toBe(1);
+		expect(after.blocks.refusedWithSpares).toBe(1);
+		expect((await stub.checkIn(block("x", 4, { need: false, limit: 4, isolate: "holder" }))).pressure.refusing).toBe(true);
+	});
+
+	it("remembers refused isolates only while their refusals are pressure, however many and however long no block checks in", async () => {
+		const stub = env.GAUGE.getByName(`ledger-refusers-${crypto.randomUUID()}`);
+		const t0 = Date.now();
+		await setClock(stub, t0);
+		expect((await stub.acquire({ leaseId: "ws", limit: 1, maxHoldMs: 3_600_000 })).ok).toBe(true);
+		// A WebSocket route: single acquires from 300 isolates, one every 100 ms, all refused; no block checks in.
+		for (let i = 0; i < 300; i++) {
+			await setClock(stub, t0 + i * 100);
+			await stub.acquire({ leaseId: `l${i}`, limit: 1, maxHoldMs: 3_600_000, isolate: `pool-${i}` });
+		}
+		const remembered = await runInDurableObject(stub, (g: Gauge) => {
+			const refusals = (g as unknown as { refusals: { size?: number; last?: Map<unknown, number> } }).refusals;
+			return refusals.size ?? refusals.last?.size;
+		});
+		// Within one PRESSURE_MS (1 s) at most 10 of them refused; pruning waits for 64 entries (6c1c01a: 300).
+		expect(remembered).toBeLessThanOrEqual(64);
+		expect((await stub.status()).counters.refused).toBe(300);
+	});
+});
