@@ -67,6 +67,8 @@ type Op =
 	/** A request of the `config`-th running config reaches shard `pick` of its layout and asks for a permit. */
 	| { kind: "request"; config: number; pick: number }
 	| { kind: "release"; n: number }
+	/** A long-lived lease (a held WebSocket) renews: the renewal reaches the record, then extends the lease. */
+	| { kind: "renew"; n: number }
 	| { kind: "override"; limit: number | null }
 	| { kind: "advance"; ms: number };
 
@@ -80,6 +82,7 @@ const ops = fc.array(
 		},
 		{ weight: 10, arbitrary: fc.record({ kind: fc.constant("request" as const), config: fc.nat(1), pick: fc.nat(MAX_SHARDS - 1) }) },
 		{ weight: 1, arbitrary: fc.record({ kind: fc.constant("release" as const), n: fc.nat(20) }) },
+		{ weight: 3, arbitrary: fc.record({ kind: fc.constant("renew" as const), n: fc.nat(20) }) },
 		{ weight: 1, arbitrary: fc.record({ kind: fc.constant("override" as const), limit: fc.option(fc.integer({ min: 1, max: 9 })) }) },
 		{
 			weight: 2,
@@ -96,7 +99,7 @@ const ops = fc.array(
 function simulate(total: number, leaseMs: number, steps: readonly Op[]): void {
 	const record = new LayoutRecord(emptyLayoutState());
 	const copies: ({ shares: readonly number[]; layouts: readonly string[]; validUntil: number } | null)[] = Array(MAX_SHARDS).fill(null);
-	let leases: { shard: number; expiresAt: number }[] = [];
+	let leases: { shard: number; shards: number; expiresAt: number }[] = [];
 	let now = 0;
 	let running: readonly number[] = [2];
 	let override: number | null = null;
@@ -122,9 +125,17 @@ function simulate(total: number, leaseMs: number, steps: readonly Op[]): void {
 				}
 				share = copy.shares[shard] ?? 0;
 			}
-			if (leases.filter((l) => l.shard === shard).length < share) leases.push({ shard, expiresAt: now + leaseMs });
+			if (leases.filter((l) => l.shard === shard).length < share) leases.push({ shard, shards, expiresAt: now + leaseMs });
 		} else if (op.kind === "release") leases.splice(op.n % Math.max(1, leases.length), 1);
-		else if (op.kind === "override") {
+		else if (op.kind === "renew") {
+			// Gauge.renew: the shard confirms with the record (shard 0 notes it; another asks shard 0, carrying it).
+			const lease = leases[op.n % Math.max(1, leases.length)];
+			if (lease) {
+				record.propose({ total, shards: lease.shards, leaseMs }, now);
+				if (lease.shard !== 0) copies[lease.shard] = { ...record.copy(), validUntil: now + COPY_TTL_MS };
+				lease.expiresAt = now + leaseMs;
+			}
+		} else if (op.kind === "override") {
 			earlier.push({ limit: override ?? total, until: now + windowMs });
 			override = op.limit;
 			record.setOverride(op.limit, now);
@@ -155,7 +166,22 @@ describe("the layout protocol under random rollouts, reshards and runtime limits
 		simulate(6, 150_000, steps);
 	});
 
-	it("never has more leases out than the highest limit in force within the last copy lifetime + lease", () => {
+	it("a removed shard's sockets renewing every lease / 3 keep the old layout in force after RETIRE_AFTER_MS unseen", () => {
+		const request = (pick: number): Op => ({ kind: "request", config: 0, pick });
+		// Two sockets on shard 2 of the 3-shard layout; then only the 2-shard config runs, and the sockets renew.
+		const steps: Op[] = [{ kind: "deploy", shards: [3] }, request(2), request(2), request(0), { kind: "deploy", shards: [2] }, request(0)];
+		for (let round = 0; round < 4; round++)
+			steps.push({ kind: "advance", ms: 50_000 }, { kind: "renew", n: 0 }, { kind: "renew", n: 1 }, request(0), request(1));
+		// The old layout unseen for just over RETIRE_AFTER_MS, its sockets' leases still live: the new shares must wait.
+		steps.push(
+			{ kind: "advance", ms: RETIRE_AFTER_MS + 1 },
+			request(0),
+			...Array.from({ length: 3 }, () => [request(0), request(1)]).flat(),
+		);
+		simulate(6, 150_000, steps);
+	});
+
+	it("never has more leases out than the highest limit in force within the last copy lifetime + lease, leases renewing or not", () => {
 		// Leases shorter and longer than RETIRE_AFTER_MS: only the window keeps the long ones safe.
 		fc.assert(fc.property(fc.integer({ min: MAX_SHARDS, max: 6 }), fc.constantFrom(5_000, 150_000), ops, simulate), { numRuns: 10_000 });
 	});

@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { expect } from "vitest";
 import type { Block, BlockSettings, Plan } from "../../src/client/block-pool.ts";
-import { BlockPool } from "../../src/client/block-pool.ts";
+import { BlockPool, STALE_CHECK_IN_MS } from "../../src/client/block-pool.ts";
 import { checkInBlock } from "../../src/gauge/blocks.ts";
 import { MemoryLeaseStore } from "../../src/gauge/lease-store.ts";
 import { LeaseTable } from "../../src/gauge/lease-table.ts";
@@ -15,10 +15,12 @@ export const SETTINGS: BlockSettings = { max: 4, returnAfterMs: 100, windowMs: 5
 
 export type SimOp =
 	| { kind: "arrive"; i: number }
-	| { kind: "deliver"; i: number }
-	| { kind: "answer"; i: number }
+	/** The n-th of the isolate's check-ins on their way reaches the object (they may overtake each other). */
+	| { kind: "deliver"; i: number; n: number }
+	/** The n-th answer on its way back reaches the isolate (a stale check-in's answer may come after a newer one's). */
+	| { kind: "answer"; i: number; n: number }
 	/** The answer is lost: the isolate sees a failed call (the object may or may not have run it). */
-	| { kind: "lose"; i: number }
+	| { kind: "lose"; i: number; n: number }
 	| { kind: "finish"; i: number; n: number }
 	| { kind: "background"; i: number }
 	| { kind: "advance"; ms: number }
@@ -32,16 +34,17 @@ export const simScenario = fc.record({
 	ops: fc.array(
 		fc.oneof(
 			{ weight: 8, arbitrary: fc.record({ kind: fc.constant("arrive" as const), i: fc.nat(ISOLATES - 1) }) },
-			{ weight: 4, arbitrary: fc.record({ kind: fc.constant("deliver" as const), i: fc.nat(ISOLATES - 1) }) },
-			{ weight: 4, arbitrary: fc.record({ kind: fc.constant("answer" as const), i: fc.nat(ISOLATES - 1) }) },
-			{ weight: 1, arbitrary: fc.record({ kind: fc.constant("lose" as const), i: fc.nat(ISOLATES - 1) }) },
+			{ weight: 4, arbitrary: fc.record({ kind: fc.constant("deliver" as const), i: fc.nat(ISOLATES - 1), n: fc.nat(3) }) },
+			{ weight: 4, arbitrary: fc.record({ kind: fc.constant("answer" as const), i: fc.nat(ISOLATES - 1), n: fc.nat(3) }) },
+			{ weight: 1, arbitrary: fc.record({ kind: fc.constant("lose" as const), i: fc.nat(ISOLATES - 1), n: fc.nat(3) }) },
 			{ weight: 5, arbitrary: fc.record({ kind: fc.constant("finish" as const), i: fc.nat(ISOLATES - 1), n: fc.nat(7) }) },
 			{ weight: 3, arbitrary: fc.record({ kind: fc.constant("background" as const), i: fc.nat(ISOLATES - 1) }) },
 			{
 				weight: 3,
 				arbitrary: fc.record({
 					kind: fc.constant("advance" as const),
-					ms: fc.oneof(fc.integer({ min: 1, max: 150 }), fc.integer({ min: 1, max: 900 })),
+					// STALE_CHECK_IN_MS: a check-in still on its way is given up, and another may overtake it.
+					ms: fc.oneof(fc.integer({ min: 1, max: 150 }), fc.integer({ min: 1, max: 900 }), fc.constant(STALE_CHECK_IN_MS)),
 				}),
 			},
 			{ weight: 1, arbitrary: fc.record({ kind: fc.constant("die" as const), i: fc.nat(ISOLATES - 1) }) },
@@ -63,8 +66,8 @@ interface Isolate {
 	readonly pool: BlockPool;
 	alive: boolean;
 	diedAt: number;
-	/** A check-in on its way: planned (not yet at the object), delivered (answer on its way back). */
-	inFlight: { plan: Plan; need: boolean; answer: CheckInAnswer | null } | null;
+	/** Check-ins on their way: planned (not yet at the object), or delivered (answer on its way back, computed at `at`). */
+	readonly inFlight: { plan: Plan; need: boolean; answer: CheckInAnswer | null; at: number }[];
 	readonly requests: Request[];
 }
 
@@ -95,9 +98,14 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 		pool: new BlockPool(SETTINGS, () => `b${n}-${ids++}`),
 		alive: true,
 		diedAt: 0,
-		inFlight: null,
+		inFlight: [],
 		requests: [],
 	}));
+	/** Steps are the model's order of events (several may share one clock time). */
+	let step = 0;
+	let limitStep = 0;
+	/** When each block's cap was last set by its pool's current check-in: the step at which the object computed it. */
+	const capSince = new Map<string, number>();
 	const stats: SimStats = { admitted: 0, refused: 0, peak: 0 };
 	const spec = { limit: 0, maxHoldMs: MAX_HOLD_MS, dryRun: false, queue: null };
 
@@ -109,6 +117,12 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 	};
 	const admitWith = (iso: Isolate, block: Block): void => {
 		stats.admitted++;
+		// A block whose cap the object set under the limit in force admits no one past it, whatever other isolates do:
+		// the limit holds one round trip after an isolate learns it (6c1c01a: a busy isolate kept reusing permits).
+		if ((capSince.get(block.id) ?? Number.NEGATIVE_INFINITY) > limitStep) {
+			const atOriginNow = isolates.flatMap((i) => i.requests).filter(atOrigin).length;
+			expect(atOriginNow + 1, `admission under ${block.id} after it learnt limit ${limit}`).toBeLessThanOrEqual(limit);
+		}
 		const admittedAt = now;
 		const r: Request = {
 			blockId: block.id,
@@ -141,6 +155,7 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 	};
 
 	for (const op of ops) {
+		step++;
 		const iso = "i" in op ? isolates[op.i] : undefined;
 		if (iso && !iso.alive) continue;
 		switch (op.kind) {
@@ -152,8 +167,10 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 					break;
 				}
 				iso.pool.noteDry(now);
-				const plan = iso.inFlight ? null : iso.pool.plan(now, { ...spec, limit }, { need: true });
-				if (plan) iso.inFlight = { plan, need: true, answer: null };
+				// Null while a check-in is on its way (unless it is stale: then it is given up and this one goes).
+				const plan = iso.pool.plan(now, { ...spec, limit }, { need: true });
+				handBack(iso);
+				if (plan) iso.inFlight.push({ plan, need: true, answer: null, at: now });
 				else {
 					// A check-in is in flight: ask for a single permit, as the Worker does.
 					const leaseId = `s${ids++}`;
@@ -174,24 +191,37 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 				}
 				break;
 			}
-			case "deliver":
-				if (iso?.inFlight && !iso.inFlight.answer) iso.inFlight.answer = deliver(iso.inFlight.plan.msg);
-				break;
-			case "answer":
-				if (iso?.inFlight?.answer) {
-					const { plan, need, answer } = iso.inFlight;
-					iso.inFlight = null;
-					iso.pool.answered(plan, answer);
-					if (need) admit(iso);
+			case "deliver": {
+				const waiting = iso?.inFlight.filter((m) => !m.answer) ?? [];
+				const m = waiting[op.n % Math.max(1, waiting.length)];
+				if (m) {
+					m.answer = deliver(m.plan.msg);
+					m.at = step;
 				}
 				break;
-			case "lose":
-				if (iso?.inFlight) {
-					iso.pool.failed(iso.inFlight.plan);
-					iso.inFlight = null;
+			}
+			case "answer": {
+				if (!iso) break;
+				const back = iso.inFlight.filter((m) => m.answer);
+				const m = back[op.n % Math.max(1, back.length)];
+				if (!m?.answer) break;
+				iso.inFlight.splice(iso.inFlight.indexOf(m), 1);
+				const current = iso.pool.checkInSince === m.plan.askedAt && m.plan.block.state === "active";
+				iso.pool.answered(m.plan, m.answer);
+				if (current) capSince.set(m.plan.block.id, m.at);
+				// The request waiting on it takes a permit unless the object refused it (it counted the refusal).
+				if (m.need && !m.answer.refused) admit(iso);
+				break;
+			}
+			case "lose": {
+				const m = iso?.inFlight[op.n % Math.max(1, iso.inFlight.length)];
+				if (iso && m) {
+					iso.inFlight.splice(iso.inFlight.indexOf(m), 1);
+					iso.pool.failed(m.plan);
 					handBack(iso);
 				}
 				break;
+			}
 			case "finish": {
 				const live = iso?.requests.filter((r) => !r.ended) ?? [];
 				const r = live[op.n % Math.max(1, live.length)];
@@ -199,13 +229,17 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 				break;
 			}
 			case "background":
-				if (iso && !iso.inFlight) {
+				if (iso) {
+					// The last request's waitUntil: gives up an overdue check-in, hands back what emptied, then idles or renews.
+					iso.pool.sweep(now);
+					handBack(iso);
 					if (iso.pool.idle(now)) {
 						iso.pool.handBack(now);
 						handBack(iso);
 					} else if (iso.pool.checkInDue(now)) {
 						const plan = iso.pool.plan(now, { ...spec, limit }, { need: false });
-						if (plan) iso.inFlight = { plan, need: false, answer: null };
+						handBack(iso);
+						if (plan) iso.inFlight.push({ plan, need: false, answer: null, at: now });
 					}
 				}
 				break;
@@ -222,6 +256,7 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 				break;
 			case "limit":
 				limit = op.limit;
+				limitStep = step;
 				limits.push({ at: now, limit });
 				break;
 		}
@@ -254,7 +289,7 @@ export function runSim(initialLimit: number, ops: readonly SimOp[]): SimStats {
 		// last one) checks in and returns them. Only a busy isolate (its own demand ran it dry lately) keeps some.
 		for (const i of isolates) {
 			const b = i.pool.current;
-			if (!i.alive || i.inFlight || !b || i.pool.checkInSince !== null) continue;
+			if (!i.alive || i.inFlight.length > 0 || !b || i.pool.checkInSince !== null) continue;
 			if (i.pool.pressure && !i.pool.busy(now) && b.count > b.inUse) expect(i.pool.checkInDue(now)).toBe(true);
 		}
 		// A dead isolate's blocks are back by their expiry.
