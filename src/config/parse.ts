@@ -27,10 +27,10 @@ export interface QueueSettings {
 	readonly maxWaitMs: number;
 }
 
-/** How a route's WebSocket upgrades count against its permits (README, "WebSockets"). */
+/** How a route's WebSocket upgrades count against its permits (docs/websockets.md). */
 export type WebSocketMode = "hold" | "handshake" | "refuse";
 
-/** A route's blocks (README, "Blocks"): the most permits one isolate's block may hold, and how fast spares go back. */
+/** A route's blocks (docs/blocks.md): the most permits one isolate's block may hold, and how fast spares go back. */
 export interface BlocksSetting {
 	/** An absolute cap, or null: a share of each gauge's limit (DEFAULTS.blocks.share). */
 	readonly max: number | null;
