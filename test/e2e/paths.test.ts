@@ -138,7 +138,7 @@ describe("spellings with no safe canonical form: 400, never proxied", () => {
 	});
 });
 
-describe("what the defaults leave to the origin (README, Path normalization)", () => {
+describe("what the defaults leave to the origin (docs/paths.md)", () => {
 	it.each([
 		// ";" is data by default (PATHS.pathParams = "keep"); Java servlet origins should set "strip" or "reject".
 		["/request;x", "/request;x"],
