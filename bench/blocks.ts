@@ -1,4 +1,4 @@
-// Benchmark scenarios for blocks (README, "Blocks"), run by bench/run.ts as scenarios 5-9. Each compares
+// Benchmark scenarios for blocks (docs/blocks.md), run by bench/run.ts as scenarios 5-9. Each compares
 // servers measured in the same run: the bare proxy, the gate with blocks, the gate with k = 1 ("off"),
 // and a 429-only Worker. bench/far/ is the gate with counted (and optionally delayed) object calls;
 // dev/two-gates.ts runs two gate Workers, each its own isolate, on one Durable Object.

@@ -29,7 +29,7 @@ if (result.ok) {
 	process.exit(1);
 }
 
-/** What the route's blocks come to (README, "Blocks"), resolved as the Worker does for shard 0 (the largest share). */
+/** What the route's blocks come to (docs/blocks.md), resolved as the Worker does for shard 0 (the largest share). */
 function blocks(r: Route): string {
 	if (!r.blocks) return "blocks off";
 	const gaugeLimit = shareOf(r.limit, r.shards, 0);

@@ -1,4 +1,4 @@
-// The messages between an isolate and a route's Durable Object when permits are leased in blocks (README, "Blocks").
+// The messages between an isolate and a route's Durable Object when permits are leased in blocks (docs/blocks.md).
 // The object's side is src/gauge/blocks.ts (wired into the Durable Object's checkIn/report); the Worker's side is
 // src/client/. Single permits (acquire/release/renew/cancel) keep their own types in src/gauge/lease-table.ts.
 import type { ShardRoute } from "./gauge/shard-shares.ts";

@@ -96,7 +96,7 @@ describe("adaptive = { … }: invalid configs name the field, the value and what
 		expect(errorsOf({ LIMITS: { default: { limit: "unlimited", adaptive: { max: 5 } } } })).toEqual([
 			'LIMITS.default.limit: got "unlimited", expected no fixed limit beside adaptive (a route has one or the other; adaptive.initial sets where it starts)',
 		]);
-		// Without limit or adaptive, the default table leaves unmatched requests unlimited (README).
+		// Without limit or adaptive, the default table leaves unmatched requests unlimited (docs/configuration.md).
 		expect(valid({ LIMITS: { default: { failMode: "open" } } }).fallback).toBeNull();
 	});
 });

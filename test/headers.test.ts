@@ -66,7 +66,7 @@ describe("refusal responses", () => {
 		await held.arrayBuffer();
 	});
 
-	describe("with perKey (the README's examples)", () => {
+	describe("with perKey (the examples in docs/responses.md)", () => {
 		const perKey = limits({ limit: 3, perKey: { limit: 1, by: "header:x-api-key" } });
 
 		it("a key's full share: the answer names the key's share, and only that limit (the route was never asked)", async () => {

@@ -46,7 +46,7 @@ describe("a route's path must be spelled canonically, or it could never match", 
 		const [error] = errorsOf({ LIMITS: { routes: [route({ path })] } });
 		expect(error).toMatch(/^LIMITS\.routes\[0\]\.path: got /);
 		expect(error).toContain(message);
-		expect(error).toContain('(README, "Path normalization")');
+		expect(error).toContain('(docs/paths.md, "Path normalization")');
 	});
 
 	it("follows PATHS: a double slash is fine when slashes are not merged", () => {

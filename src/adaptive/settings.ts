@@ -19,7 +19,7 @@ export interface AdaptiveSettings {
 	readonly backoff: number;
 }
 
-/** Defaults of the optional settings; `initial` defaults to `min`. The README's config reference mirrors these. */
+/** Defaults of the optional settings; `initial` defaults to `min`. docs/configuration.md mirrors these. */
 export const ADAPTIVE_DEFAULTS = {
 	/** Envoy's adaptive concurrency filter's default floor (min_concurrency): a probe at 1 would take thrice as long. */
 	min: 3,

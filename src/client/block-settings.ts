@@ -2,7 +2,7 @@
 import type { Route } from "../config/parse.ts";
 import { DEFAULTS } from "../config/schema.ts";
 
-/** A route's block setting, resolved for one gauge (README, "Blocks"). */
+/** A route's block setting, resolved for one gauge (docs/blocks.md). */
 export interface BlockSettings {
 	/** The most permits one isolate's block may hold (a share of this gauge's limit). */
 	readonly max: number;

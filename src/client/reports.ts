@@ -8,7 +8,7 @@ import type { WaitUntil } from "../gauge/permit.ts";
 import { gaugeStub } from "../gauge/stub.ts";
 import { emptyReport } from "../protocol.ts";
 
-/** A report leaves at most this long after the decisions it carries (README, "Blocks": "about a second late"). */
+/** A report leaves at most this long after the decisions it carries (docs/blocks.md: "about a second after they happen"). */
 export const FLUSH_MS = 1_000;
 
 /** What each route's object has been sent (so the next report carries only what is new). */

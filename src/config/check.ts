@@ -1,5 +1,5 @@
 // A small validator for the config's tables: it collects every problem with its path, so each one can be
-// reported with the field, the value and what was expected. (zod's classic API cost the bundle ~765 KB; README.)
+// reported with the field, the value and what was expected. (zod's classic API cost the bundle ~765 KB; docs/development.md.)
 
 export type Path = readonly (string | number)[];
 

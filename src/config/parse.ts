@@ -27,10 +27,10 @@ export interface QueueSettings {
 	readonly maxWaitMs: number;
 }
 
-/** How a route's WebSocket upgrades count against its permits (README, "WebSockets"). */
+/** How a route's WebSocket upgrades count against its permits (docs/websockets.md). */
 export type WebSocketMode = "hold" | "handshake" | "refuse";
 
-/** A route's blocks (README, "Blocks"): the most permits one isolate's block may hold, and how fast spares go back. */
+/** A route's blocks (docs/blocks.md): the most permits one isolate's block may hold, and how fast spares go back. */
 export interface BlocksSetting {
 	/** An absolute cap, or null: a share of each gauge's limit (DEFAULTS.blocks.share). */
 	readonly max: number | null;
@@ -216,7 +216,7 @@ function checkCanonicalPattern(path: string, paths: PathSettings, at: string, er
 	if (canonical.ok && canonical.path === path) return true;
 	const expected = canonical.ok ? `the same path spelled canonically, "${canonical.path}"` : `a path that can match (${canonical.problem})`;
 	errors.push(
-		`${at}.path: got ${show(path)}, expected ${expected}; requests are matched after normalization (README, "Path normalization")`,
+		`${at}.path: got ${show(path)}, expected ${expected}; requests are matched after normalization (docs/paths.md, "Path normalization")`,
 	);
 	return false;
 }
@@ -308,7 +308,7 @@ function formatIssue(issue: Issue, at: string, root: unknown): string {
 	if (issue.expected === null) {
 		// A small table's settings are named (blocks.maxx: "max" or "returnAfterMs"); a route's are too many for one line.
 		const known = issue.known && issue.known.length <= 10 ? issue.known.map((k) => `"${k}"`).join(", ") : "the documented settings";
-		return `${path}: unknown setting, expected one of ${known} (README, "Configuration reference")`;
+		return `${path}: unknown setting, expected one of ${known} (docs/configuration.md)`;
 	}
 	return `${path}: got ${show(valueAt(root, issue.path))}, ${issue.expected}`;
 }

@@ -3,7 +3,7 @@ import { ADAPTIVE_DEFAULTS } from "../adaptive/settings.ts";
 import type { Check, Output } from "./check.ts";
 import { anything, check, is, list, matching, oneOf, optional, table } from "./check.ts";
 
-/** Defaults for every optional route setting. The README's config reference mirrors these. */
+/** Defaults for every optional route setting. docs/configuration.md mirrors these. */
 export const DEFAULTS = {
 	/** Deadline for the whole proxied exchange: origin headers and body delivery. */
 	originTimeoutMs: 30_000,
@@ -16,7 +16,7 @@ export const DEFAULTS = {
 	missingKey: "shared",
 	rateLimitHeaders: "refusals",
 	dryRun: false,
-	/** PATHS: how every request's path is made canonical (README, "Path normalization"). */
+	/** PATHS: how every request's path is made canonical (docs/paths.md). */
 	paths: { mergeSlashes: true, encodedSlashes: "reject", pathParams: "keep", trailingSlash: "either" },
 	/** Per route: URLPattern's ignoreCase is off, as paths are case-sensitive (RFC 3986 §6.2.2.1). */
 	ignoreCase: false,
@@ -29,7 +29,7 @@ export const DEFAULTS = {
 	/** An adaptive limit's optional settings (src/adaptive/settings.ts); `initial` defaults to `min`. */
 	adaptive: ADAPTIVE_DEFAULTS,
 	/**
-	 * Blocks (README, "Blocks"): an isolate's block holds at most this share of its gauge's limit, so at least
+	 * Blocks (docs/blocks.md): an isolate's block holds at most this share of its gauge's limit, so at least
 	 * 1/share isolates can hold one; below 2 permits per block (limits under 20) blocks are off (k = 1).
 	 */
 	blocks: { share: 0.1, returnAfterMs: 100 },

@@ -15,7 +15,7 @@ export interface Lease {
 	readonly state: LeaseState;
 	/** Who holds it within the gauge (a key's object name), or null. */
 	readonly holder: string | null;
-	/** Permits the lease holds: 1, or a block's size (a block leased to an isolate; README, "Blocks"). Default 1. */
+	/** Permits the lease holds: 1, or a block's size (a block leased to an isolate; docs/blocks.md). Default 1. */
 	readonly count?: number;
 	/** A block's permits in use at its last check-in (a single lease has none: its one permit is in use). */
 	readonly inUse?: number;

@@ -68,7 +68,7 @@ export interface GaugeSpec {
 	readonly cutGraceMs: number;
 	/** On an adaptive route's gauge: the object learns its limit, and each release carries a sample. */
 	readonly adaptive?: AdaptiveSettings;
-	/** Permits leased to this isolate in blocks (README, "Blocks"); absent or null: one object call per request. */
+	/** Permits leased to this isolate in blocks (docs/blocks.md); absent or null: one object call per request. */
 	readonly blocks?: BlockSettings | null;
 	/** Where the object is created (a Durable Object location hint, e.g. "enam"). */
 	readonly locationHint?: LocationHint;

@@ -1,7 +1,7 @@
 // One canonical spelling of a request's path (RFC 3986 §6.2.2), computed once: routes are matched on it
 // and the origin receives it, so no spelling of a gated path can reach the origin under another route.
 
-/** How paths whose meaning depends on the origin are treated. README, "Path normalization". */
+/** How paths whose meaning depends on the origin are treated (docs/paths.md). */
 export interface PathOptions {
 	/** Collapse runs of "/" into one, as nginx's `merge_slashes` (on by default there) does. */
 	readonly mergeSlashes: boolean;

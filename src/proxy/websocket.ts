@@ -1,5 +1,5 @@
 // Holds a permit for a WebSocket's whole life: the Worker relays the socket, renews the lease while it is
-// open, and gives the permit back when either side closes it (README, "WebSockets").
+// open, and gives the permit back when either side closes it (docs/websockets.md).
 import type { ReleaseReason, Renewable } from "../gauge/permit.ts";
 
 /**

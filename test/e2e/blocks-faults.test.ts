@@ -1,4 +1,4 @@
-// Faults end to end with blocks on (permits leased to the isolate in blocks, README "Blocks"): the fault run of
+// Faults end to end with blocks on (permits leased to the isolate in blocks, docs/blocks.md): the fault run of
 // faults.test.ts (clients that abort, an origin that errors, hangs and streams slowly, two reloads mid-run that
 // lose the isolate's memory and with it its blocks). The origin never sees more than the limit, and every permit
 // comes back: a block lost in a reload by its expiry (its admission window + maxHoldMs).

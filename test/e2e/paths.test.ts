@@ -95,7 +95,7 @@ describe("every spelling of /request is gated by its route", () => {
 		// The refusals are the route's: counted by its Durable Object, or by the isolate's memory that it is full.
 		const refusals = (s: RouteStatus) =>
 			(s.counters.refused ?? 0) + ((s as { isolate?: { localRefusals?: number } }).isolate?.localRefusals ?? 0);
-		// Refusals from the isolate's memory reach the route's object in a batch about a second later ("Blocks").
+		// Refusals from the isolate's memory reach the route's object in a batch about a second later (docs/blocks.md).
 		let counted = refusals(after) - refusals(before);
 		await until(async () => {
 			counted = refusals(await gate.status("request")) - refusals(before);
@@ -138,7 +138,7 @@ describe("spellings with no safe canonical form: 400, never proxied", () => {
 	});
 });
 
-describe("what the defaults leave to the origin (README, Path normalization)", () => {
+describe("what the defaults leave to the origin (docs/paths.md)", () => {
 	it.each([
 		// ";" is data by default (PATHS.pathParams = "keep"); Java servlet origins should set "strip" or "reject".
 		["/request;x", "/request;x"],
