@@ -132,6 +132,23 @@ describe("adaptive limit in the route's Durable Object", () => {
 		expect(adapted()).toEqual([expect.objectContaining({ from: 8, to: 5 }), expect.objectContaining({ from: 5, to: 3 })]);
 	});
 
+	it("Should keep what it learned when a fixed config's request comes in between (a rollout)", async () => {
+		const stub = fresh();
+		const t = await learnBaseline(stub);
+		expect(await batch(stub, 10, t, 400)).toBe(8);
+		expect((await stub.status()).adaptive).toMatchObject({ limit: 5, phase: "avoidance" });
+		// An isolate still running the old, fixed config asks without settings...
+		await stub.acquire({ leaseId: "old-config", limit: 40, maxHoldMs: HOLD });
+		await stub.release("old-config", HOLD);
+		// ...and the adaptive config's next request finds the learning as it was (6c1c01a: back to slow start, 8).
+		await at(stub, t + 1_000);
+		const results = await Promise.all(
+			Array.from({ length: 8 }, (_, i) => stub.acquire({ leaseId: `y${i}`, limit: 40, maxHoldMs: HOLD, adaptive: SETTINGS })),
+		);
+		expect(results.filter((r) => r.ok)).toHaveLength(5);
+		expect((await stub.status()).adaptive).toMatchObject({ limit: 5, phase: "avoidance" });
+	});
+
 	it("Should learn nothing on a fixed route's object", async () => {
 		const stub = fresh();
 		await stub.acquire({ leaseId: "a", limit: 3, maxHoldMs: HOLD });

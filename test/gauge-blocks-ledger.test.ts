@@ -42,6 +42,25 @@ describe("the object's books on blocks", () => {
 		expect(s.counters.admitted - s.counters.released - s.counters.reaped).toBe(s.inFlight);
 	});
 
+	it("a refusal on a route held in long-lived blocks says when a block permit is likely to free, not 0", async () => {
+		const stub = env.GAUGE.getByName(`ledger-retry-${crypto.randomUUID()}`);
+		const t0 = Date.now();
+		await setClock(stub, t0);
+		// An isolate's block of 10, all in use, renewed for a minute; its requests take about 2 s each.
+		const holds = { ...emptyReport(), holdsMs: Array(20).fill(2_000), released: 20, admitted: 30 };
+		expect((await stub.checkIn(block("x", 10, { need: false }))).count).toBe(10);
+		for (let t = t0 + 500; t <= t0 + 60_000; t += 500) {
+			await setClock(stub, t);
+			await stub.checkIn(block("x", 10, { need: false, inUse: 10, report: t === t0 + 500 ? holds : null }));
+		}
+		const refused = await stub.acquire({ leaseId: "r", limit: 10, maxHoldMs: 5_000 });
+		if (refused.ok) throw new Error("granted");
+		// Of 10 permits in use, each held about 2 s, the first frees in about 2 s / 11 (6c1c01a: 0, the block's start
+		// a minute ago).
+		expect(refused.retryAfterMs).toBeGreaterThan(0);
+		expect(refused.retryAfterMs).toBeLessThanOrEqual(2_000);
+	});
+
 	it("a tentative refusal (another shard follows) is neither pressure nor a refusal made while blocks held spares", async () => {
 		const stub = env.GAUGE.getByName(`ledger-tentative-${crypto.randomUUID()}`);
 		expect((await stub.checkIn(block("x", 4, { need: false, limit: 4, isolate: "holder" }))).count).toBe(4);
