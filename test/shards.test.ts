@@ -23,7 +23,7 @@ describe("shares", () => {
 	it("rejects more shards than permits", () => {
 		const result = parseConfig({ LIMITS: { routes: [{ name: "s", path: "/*", limit: 3, shards: 4 }] } });
 		expect(result.ok ? [] : result.errors).toEqual([
-			"LIMITS.routes[0].shards: got 4, expected at most limit = 3 (every shard holds at least one permit)",
+			'LIMITS.routes[0] ("s").shards: got 4, expected at most limit = 3 (every shard holds at least one permit)',
 		]);
 	});
 });
