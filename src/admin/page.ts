@@ -65,7 +65,7 @@ function arc(fraction) {
   return "M10 50 A40 40 0 0 1 " + x.toFixed(2) + " " + y.toFixed(2);
 }
 
-function card(r, refusedPerSecond) {
+function card(r, refusedPerSecond, keyRefusedPerSecond) {
   const share = r.limit.effective ? r.inFlight / r.limit.effective : 0;
   const color = share >= 1 ? "var(--full)" : share >= 0.8 ? "var(--warn)" : "var(--ok)";
   const el = document.createElement("section");
@@ -76,6 +76,7 @@ function card(r, refusedPerSecond) {
     '<path d="' + arc(share) + '" stroke="' + color + '" stroke-width="10" fill="none"/></svg>' +
     '<div><span class="num" data-field="inFlight"></span> / <span data-field="limit"></span> in flight</div><dl>' +
     '<dt>queued</dt><dd data-field="queued"></dd><dt>refused / s</dt><dd data-field="rps"></dd>' +
+    (r.isolate.keyRefusals > 0 || refusedPerSecond > 0 ? '<dt>of which perKey</dt><dd data-field="keyRps"></dd>' : "") +
     '<dt>admitted</dt><dd data-field="admitted"></dd><dt>hold p50 / p99</dt><dd data-field="hold"></dd>' +
     (r.limit.adaptive ? '<dt>learned (phase)</dt><dd data-field="learned"></dd><dt>floor / ceiling</dt><dd data-field="bounds"></dd>' +
       '<dt>origin latency, base / now</dt><dd data-field="latency"></dd><dt>queued at origin</dt><dd data-field="originQueue"></dd>' : "") +
@@ -95,6 +96,7 @@ function card(r, refusedPerSecond) {
   }
   set("queued", r.queued);
   set("rps", refusedPerSecond.toFixed(1));
+  if (r.isolate.keyRefusals > 0 || refusedPerSecond > 0) set("keyRps", keyRefusedPerSecond.toFixed(1));
   set("admitted", r.counters.admitted);
   set("hold", (r.holdMs.p50 ?? "–") + " / " + (r.holdMs.p99 ?? "–") + " ms");
   return el;
@@ -110,14 +112,17 @@ async function refresh() {
     const now = Date.now();
     $("routes").replaceChildren(...routes.map((r) => {
       const prev = last.get(r.name);
-      const refused = r.counters.refused + r.isolate.localRefusals;
-      const rps = prev ? (refused - prev.refused) / Math.max(0.001, (now - prev.at) / 1000) : 0;
-      last.set(r.name, { refused, at: now });
+      // Every refusal: by the route's object, from an isolate's memory, and of a client's perKey share.
+      const refused = r.counters.refused + r.isolate.localRefusals + r.isolate.keyRefusals;
+      const seconds = prev ? Math.max(0.001, (now - prev.at) / 1000) : 0;
+      const rps = prev ? (refused - prev.refused) / seconds : 0;
+      const keyRps = prev ? (r.isolate.keyRefusals - prev.keyRefused) / seconds : 0;
+      last.set(r.name, { refused, keyRefused: r.isolate.keyRefusals, at: now });
       const points = trends.get(r.name) || [];
       points.push({ limit: r.limit.effective, inFlight: r.inFlight });
       if (points.length > HISTORY) points.shift();
       trends.set(r.name, points);
-      return card(r, Math.max(0, rps));
+      return card(r, Math.max(0, rps), Math.max(0, keyRps));
     }));
     $("error").textContent = "";
     $("updated").textContent = new Date(now).toLocaleTimeString();

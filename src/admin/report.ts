@@ -57,6 +57,7 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 					gaugeErrors: reported.gaugeErrors,
 					failOpen: reported.failOpen,
 					localRefusals: reported.localRefused,
+					keyRefusals: reported.keyRefused,
 				},
 			};
 		}),
@@ -96,6 +97,7 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			localRefused: sum((s) => s.reported.localRefused),
 			gaugeErrors: sum((s) => s.reported.gaugeErrors),
 			failOpen: sum((s) => s.reported.failOpen),
+			keyRefused: sum((s) => s.reported.keyRefused),
 		},
 		blocks: {
 			held: sum((s) => s.blocks.held),
