@@ -24,7 +24,8 @@ export const STATUS_PAGE = `<!doctype html>
   form { display: flex; gap: .5rem; flex-wrap: wrap; }
   [hidden] { display: none !important; }
   input { flex: 1; min-width: 12rem; padding: .5rem; }
-  #error { color: var(--full); }
+  #error, #config-errors { color: var(--full); }
+  #config-errors h2 { font-size: 1rem; }
   .spark { max-width: none; height: 3rem; margin: .5rem 0 0; }
   .spark .limit { stroke: CanvasText; stroke-opacity: .6; stroke-width: 1; fill: none; vector-effect: non-scaling-stroke; }
   .spark .used { stroke: var(--ok); stroke-width: 1.5; fill: none; vector-effect: non-scaling-stroke; }
@@ -38,6 +39,11 @@ export const STATUS_PAGE = `<!doctype html>
   <button type="submit">Show gauges</button>
 </form>
 <p id="error" role="alert"></p>
+<section id="config-errors" role="alert" hidden>
+  <h2>The config is invalid: every request but these pages' is answered 500, nothing is proxied</h2>
+  <ul></ul>
+  <p>Fix wrangler.toml (<code>npm run check</code> lists the same problems) and deploy again.</p>
+</section>
 <div id="routes"></div>
 <script>
 const KEY = "pressure-gauge-token";
@@ -108,7 +114,14 @@ async function refresh() {
   try {
     const res = await fetch(base + "/status", { headers: { authorization: "Bearer " + token } });
     if (res.status === 401) { sessionStorage.removeItem(KEY); $("error").textContent = "Wrong token."; $("login").hidden = false; return; }
-    const { routes } = await res.json();
+    const { routes, config } = await res.json();
+    const broken = config && !config.valid;
+    $("config-errors").hidden = !broken;
+    $("config-errors").querySelector("ul").replaceChildren(...(broken ? config.errors : []).map((text) => {
+      const li = document.createElement("li");
+      li.textContent = text;
+      return li;
+    }));
     const now = Date.now();
     $("routes").replaceChildren(...routes.map((r) => {
       const prev = last.get(r.name);

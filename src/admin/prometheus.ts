@@ -40,9 +40,16 @@ const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 	],
 ];
 
-export function toPrometheus(reports: readonly RouteReport[]): string {
+/** `configValid` false: the config is invalid, nothing is proxied, and `reports` is empty (see /status for why). */
+export function toPrometheus(reports: readonly RouteReport[], configValid = true): string {
 	const per = (value: (r: RouteReport) => number): Sample[] => reports.map((r) => ({ labels: { route: r.name }, value: value(r) }));
 	const lines = [
+		...family(
+			"pressuregauge_config_valid",
+			"gauge",
+			"1 when the gate's config is valid; 0 when it is not, and every request but the admin surface's is answered 500 (GET /status lists the errors).",
+			[{ labels: {}, value: configValid ? 1 : 0 }],
+		),
 		...family(
 			"pressuregauge_in_flight",
 			"gauge",
