@@ -83,7 +83,8 @@ function card(r, refusedPerSecond, keyRefusedPerSecond) {
     '<div><span class="num" data-field="inFlight"></span> / <span data-field="limit"></span> in flight</div><dl>' +
     '<dt>queued</dt><dd data-field="queued"></dd><dt>refused / s</dt><dd data-field="rps"></dd>' +
     (r.isolate.keyRefusals > 0 || refusedPerSecond > 0 ? '<dt>of which perKey</dt><dd data-field="keyRps"></dd>' : "") +
-    '<dt>admitted</dt><dd data-field="admitted"></dd><dt>hold p50 / p99</dt><dd data-field="hold"></dd>' +
+    '<dt>admitted</dt><dd data-field="admitted"></dd>' +
+    '<dt title="Estimated from the hold-time histogram as histogram_quantile() in Prometheus does: linear within a bucket">hold p50 / p99 (est.)</dt><dd data-field="hold"></dd>' +
     (r.limit.adaptive ? '<dt>learned (phase)</dt><dd data-field="learned"></dd><dt>floor / ceiling</dt><dd data-field="bounds"></dd>' +
       '<dt>origin latency, base / now</dt><dd data-field="latency"></dd><dt>queued at origin</dt><dd data-field="originQueue"></dd>' : "") +
     '</dl>' + spark(trends.get(r.name) || []);
