@@ -1,7 +1,7 @@
 // The request path, in order: load config, normalize the path, (admin surface), match the route, hold a permit, proxy to the origin.
 import type { Context } from "hono";
 // hono/tiny routes with one RegExp per route: the gate has a handful, and the default preset's two
-// routers (RegExpRouter + TrieRouter) cost 15 KB of the Worker's bundle (README, "npm run check").
+// routers (RegExpRouter + TrieRouter) cost 15 KB of the Worker's bundle (README, "Dependencies, and why each is there": the bundle budget).
 import { Hono } from "hono/tiny";
 import { adminSurface } from "./admin/index.ts";
 import { holdPermit } from "./gate/hold-permit.ts";
