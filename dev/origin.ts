@@ -256,13 +256,6 @@ async function respond(
 		res.end();
 		return;
 	}
-	if (url.pathname === "/gzip") {
-		// A gzip-encoded body, whatever the request accepts: how a proxy passes on a content coding.
-		const gzip = new Blob(["done, gzip-encoded by the origin"]).stream().pipeThrough(new CompressionStream("gzip"));
-		const bytes = Buffer.from(await new Response(gzip).arrayBuffer());
-		res.writeHead(200, { "content-type": "text/plain", "content-encoding": "gzip", "content-length": bytes.byteLength }).end(bytes);
-		return;
-	}
 	if (url.pathname === "/bytes") {
 		// With its length, as most origins send a body they have whole (Go, nginx), unlike the chunked defaults here.
 		const bytes = Buffer.alloc(param("size", 1024), 120);

@@ -16,7 +16,7 @@ export async function proxy(c: Context<GateEnv>): Promise<Response> {
 		const response = await fetch(upstreamRequest(c.req.raw, c.var.config.origin, handshake?.signal ?? deadline, c.var.path));
 		handshake?.detach();
 		c.set("exchange", { startedAt, rttMs: Date.now() - startedAt, status: response.status });
-		return downstreamResponse(response, c.req.header("accept-encoding") ?? null);
+		return downstreamResponse(response);
 	} catch (error) {
 		c.set("exchange", { startedAt, rttMs: Date.now() - startedAt, status: null });
 		const reason = deadline.aborted ? abortReason(deadline) : "origin-error";

@@ -1,5 +1,4 @@
 // Forwards a request to the origin as an HTTP proxy should (RFC 9110 §7.6), streaming both bodies.
-import { acceptsCoding } from "./content-coding.ts";
 
 /** The pseudonym this gate adds to Via (RFC 9110 §7.6.3), and looks for to detect a loop. */
 export const VIA_PSEUDONYM = "pressure-gauge";
@@ -73,31 +72,16 @@ export function upstreamRequest(request: Request, origin: URL | null, signal: Ab
 	});
 }
 
-/** Codings workerd's fetch() decodes, and encodes again for a returned Response that names one. */
-const RUNTIME_CODINGS = new Set(["gzip", "br"]);
-
 /**
  * The origin's response as the client should see it: same status and body, end-to-end headers only.
  * An accepted WebSocket (101) keeps the origin's socket, which the runtime then joins to the client's
- * without running any code per message. A gzip or br body (already decoded by fetch) goes out plain to a
- * client whose Accept-Encoding does not list it: the runtime would otherwise encode it again for the client.
+ * without running any code per message.
  */
-export function downstreamResponse(
-	response: Response,
-	acceptEncoding: string | null = null,
-	body: ReadableStream | null = response.body,
-): Response {
-	const headers = endToEndHeaders(response.headers);
-	const coding = headers.get("content-encoding")?.trim().toLowerCase();
-	if (coding !== undefined && RUNTIME_CODINGS.has(coding) && !acceptsCoding(acceptEncoding, coding)) {
-		headers.delete("content-encoding");
-		// The length was the encoded body's.
-		headers.delete("content-length");
-	}
+export function downstreamResponse(response: Response, body: ReadableStream | null = response.body): Response {
 	return new Response(response.webSocket ? null : body, {
 		status: response.status,
 		statusText: response.statusText,
-		headers,
+		headers: endToEndHeaders(response.headers),
 		webSocket: response.webSocket,
 	});
 }
