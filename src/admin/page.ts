@@ -40,7 +40,7 @@ export const STATUS_PAGE = `<!doctype html>
 </form>
 <p id="error" role="alert"></p>
 <section id="config-errors" role="alert" hidden>
-  <h2>The config is invalid: every request but these pages' is answered 500, nothing is proxied</h2>
+  <h2>The config is invalid: every request outside the admin surface is answered 500, and nothing is proxied</h2>
   <ul></ul>
   <p>Fix wrangler.toml (<code>npm run check</code> lists the same problems) and deploy again.</p>
 </section>
