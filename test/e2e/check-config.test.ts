@@ -126,3 +126,8 @@ it("prints each route's perKey and queue in the summary of a valid config", () =
 	expect(run.stdout).toMatch(/route reports: limit 10, .*perKey 2 by header:x-api-key \(keyless requests share one partition\)/);
 	expect(run.stdout).toMatch(/route reports: .*queue 5 for up to 2000 ms/);
 });
+
+it("runs first in npm run check, before the typecheck's ~10 s", () => {
+	const { scripts } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
+	expect(scripts.check?.split(" && ")[0]).toBe("node dev/check-config.ts");
+});
