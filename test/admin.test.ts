@@ -44,7 +44,7 @@ describe("admin surface", () => {
 				holds: { buckets: Array(14).fill(0), sumMs: 0, count: 0 },
 				holdMs: { p50: null, p90: null, p99: null },
 				busiestKeys: [],
-				isolate: { gaugeErrors: 0, failOpen: 0, localRefusals: 0 },
+				isolate: { gaugeErrors: 0, failOpen: 0, localRefusals: 0, keyRefusals: 0 },
 				blocks: { held: 0, spare: 0, refusedWithSpares: 0 },
 			},
 		]);

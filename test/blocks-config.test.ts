@@ -48,10 +48,10 @@ describe("blocks and locationHint settings", () => {
 		if (result.ok) throw new Error("expected errors");
 		expect(result.errors).toEqual(
 			expect.arrayContaining([
-				'LIMITS.routes[0].blocks: got "on", expected "off" or a table (blocks = { max, returnAfterMs })',
-				expect.stringMatching(/^LIMITS\.routes\[0\]\.locationHint: got "mars", expected one of "wnam", "enam", .*"me"$/),
-				"LIMITS.routes[1].blocks.max: got 0, expected an integer >= 1",
-				expect.stringMatching(/^LIMITS\.routes\[1\]\.blocks\.size: unknown setting/),
+				'LIMITS.routes[0] ("api").blocks: got "on", expected "off" or a table (blocks = { max, returnAfterMs })',
+				expect.stringMatching(/^LIMITS\.routes\[0\] \("api"\)\.locationHint: got "mars", expected one of "wnam", "enam", .*"me"$/),
+				'LIMITS.routes[1] ("b").blocks.max: got 0, expected an integer >= 1',
+				expect.stringMatching(/^LIMITS\.routes\[1\] \("b"\)\.blocks\.size: unknown setting/),
 			]),
 		);
 	});
@@ -62,7 +62,7 @@ describe("blocks and locationHint settings", () => {
 		if (result.ok) return;
 		expect(result.errors).toEqual([
 			expect.stringMatching(
-				/^LIMITS\.routes\[0\]\.blocks\.returnAfterMs: got 3600000, expected a whole number of milliseconds from 1 to 10000/,
+				/^LIMITS\.routes\[0\] \("api"\)\.blocks\.returnAfterMs: got 3600000, expected a whole number of milliseconds from 1 to 10000/,
 			),
 		]);
 		expect(parse({ LIMITS: { routes: [route({ blocks: { returnAfterMs: 10_000 } })] } }).ok).toBe(true);

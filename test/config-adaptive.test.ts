@@ -38,44 +38,52 @@ describe("adaptive = { … }: invalid configs name the field, the value and what
 		[
 			"both a fixed limit and adaptive",
 			{ limit: 10 },
-			"LIMITS.routes[0].limit: got 10, expected no fixed limit beside adaptive (a route has one or the other; adaptive.initial sets where it starts)",
+			'LIMITS.routes[0] ("api").limit: got 10, expected no fixed limit beside adaptive (a route has one or the other; adaptive.initial sets where it starts)',
 		],
-		["min above max", { adaptive: { min: 60, max: 50 } }, "LIMITS.routes[0].adaptive.min: got 60, expected at most adaptive.max = 50"],
+		[
+			"min above max",
+			{ adaptive: { min: 60, max: 50 } },
+			'LIMITS.routes[0] ("api").adaptive.min: got 60, expected at most adaptive.max = 50',
+		],
 		[
 			"initial below min",
 			{ adaptive: { min: 5, max: 50, initial: 2 } },
-			"LIMITS.routes[0].adaptive.initial: got 2, expected between adaptive.min = 5 and adaptive.max = 50",
+			'LIMITS.routes[0] ("api").adaptive.initial: got 2, expected between adaptive.min = 5 and adaptive.max = 50',
 		],
 		[
 			"initial above max",
 			{ adaptive: { max: 50, initial: 80 } },
-			"LIMITS.routes[0].adaptive.initial: got 80, expected between adaptive.min = 3 and adaptive.max = 50",
+			'LIMITS.routes[0] ("api").adaptive.initial: got 80, expected between adaptive.min = 3 and adaptive.max = 50',
 		],
 		[
 			"beta not above alpha",
 			{ adaptive: { max: 50, alpha: 4, beta: 4 } },
-			"LIMITS.routes[0].adaptive.beta: got 4, expected more than adaptive.alpha = 4 (the limit grows below alpha and shrinks above beta)",
+			'LIMITS.routes[0] ("api").adaptive.beta: got 4, expected more than adaptive.alpha = 4 (the limit grows below alpha and shrinks above beta)',
 		],
 		[
 			"probes too often for the window",
 			{ adaptive: { max: 50, windowMs: 1_000, probeIntervalMs: 5_000 } },
-			"LIMITS.routes[0].adaptive.probeIntervalMs: got 5000, expected at least 10 × adaptive.windowMs = 10000",
+			'LIMITS.routes[0] ("api").adaptive.probeIntervalMs: got 5000, expected at least 10 × adaptive.windowMs = 10000',
 		],
 		[
 			"sharded",
 			{ shards: 2 },
-			"LIMITS.routes[0].shards: got 2, expected 1 with adaptive (the limit is learned from all of the route's traffic in one Durable Object)",
+			`LIMITS.routes[0] ("api").shards: got 2, expected 1 with adaptive (the limit is learned from all of the route's traffic in one Durable Object)`,
 		],
-		["no ceiling", { adaptive: { min: 2 } }, "LIMITS.routes[0].adaptive.max: got nothing, expected an integer >= 1"],
-		["min 0", { adaptive: { min: 0, max: 5 } }, "LIMITS.routes[0].adaptive.min: got 0, expected an integer >= 1"],
-		["backoff 1", { adaptive: { max: 5, backoff: 1 } }, "LIMITS.routes[0].adaptive.backoff: got 1, expected a number between 0 and 1"],
-		["alpha 0", { adaptive: { max: 5, alpha: 0 } }, "LIMITS.routes[0].adaptive.alpha: got 0, expected a number > 0"],
-		["a typo", { adaptive: { max: 5, maxx: 6 } }, "LIMITS.routes[0].adaptive.maxx: unknown setting"],
-		["not a table", { adaptive: 5 }, "LIMITS.routes[0].adaptive: got 5, expected a table (adaptive = { min, max })"],
+		["no ceiling", { adaptive: { min: 2 } }, 'LIMITS.routes[0] ("api").adaptive.max: got nothing, expected an integer >= 1'],
+		["min 0", { adaptive: { min: 0, max: 5 } }, 'LIMITS.routes[0] ("api").adaptive.min: got 0, expected an integer >= 1'],
+		[
+			"backoff 1",
+			{ adaptive: { max: 5, backoff: 1 } },
+			'LIMITS.routes[0] ("api").adaptive.backoff: got 1, expected a number between 0 and 1',
+		],
+		["alpha 0", { adaptive: { max: 5, alpha: 0 } }, 'LIMITS.routes[0] ("api").adaptive.alpha: got 0, expected a number > 0'],
+		["a typo", { adaptive: { max: 5, maxx: 6 } }, 'LIMITS.routes[0] ("api").adaptive.maxx: unknown setting'],
+		["not a table", { adaptive: 5 }, 'LIMITS.routes[0] ("api").adaptive: got 5, expected a table (adaptive = { min, max })'],
 		[
 			"neither limit nor adaptive",
 			{ adaptive: undefined },
-			"LIMITS.routes[0].limit: got nothing, expected an integer >= 1 (or adaptive = { min, max } to learn it)",
+			'LIMITS.routes[0] ("api").limit: got nothing, expected an integer >= 1 (or adaptive = { min, max } to learn it)',
 		],
 	])("%s", (_, change, message) => {
 		const errors = errorsOf({ LIMITS: { routes: [{ ...route(), ...change }] } });
@@ -85,10 +93,10 @@ describe("adaptive = { … }: invalid configs name the field, the value and what
 	it("reports every contradiction of one route at once", () => {
 		const errors = errorsOf({ LIMITS: { routes: [route({ limit: 5, shards: 3, adaptive: { min: 9, max: 4, alpha: 5, beta: 1 } })] } });
 		expect(errors.map((e) => e.split(":")[0])).toEqual([
-			"LIMITS.routes[0].limit",
-			"LIMITS.routes[0].adaptive.min",
-			"LIMITS.routes[0].adaptive.beta",
-			"LIMITS.routes[0].shards",
+			'LIMITS.routes[0] ("api").limit',
+			'LIMITS.routes[0] ("api").adaptive.min',
+			'LIMITS.routes[0] ("api").adaptive.beta',
+			'LIMITS.routes[0] ("api").shards',
 		]);
 	});
 
@@ -106,7 +114,7 @@ describe("adaptive routes and WebSockets", () => {
 		expect(valid({ LIMITS: { routes: [route()] } }).routes[0]?.websocket).toBe("handshake");
 		expect(valid({ LIMITS: { routes: [route({ websocket: "refuse" })] } }).routes[0]?.websocket).toBe("refuse");
 		expect(errorsOf({ LIMITS: { routes: [route({ websocket: "hold" })] } })).toEqual([
-			'LIMITS.routes[0].websocket: got "hold", expected "handshake" or "refuse" with adaptive (a held socket would keep a learned permit for its whole life and teach the limit nothing)',
+			'LIMITS.routes[0] ("api").websocket: got "hold", expected "handshake" or "refuse" with adaptive (a held socket would keep a learned permit for its whole life and teach the limit nothing)',
 		]);
 	});
 });

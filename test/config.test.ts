@@ -78,60 +78,68 @@ describe("parseConfig: valid configs", () => {
 
 describe("parseConfig: invalid configs name the field, the value and what was expected", () => {
 	it.each([
-		["limit 0", { limit: 0 }, "LIMITS.routes[0].limit: got 0, expected an integer >= 1"],
-		["negative limit", { limit: -3 }, "LIMITS.routes[0].limit: got -3, expected an integer >= 1"],
-		["fractional limit", { limit: 2.5 }, "LIMITS.routes[0].limit: got 2.5, expected an integer >= 1"],
-		["limit as a string", { limit: "10" }, 'LIMITS.routes[0].limit: got "10", expected an integer >= 1'],
-		["missing limit", { limit: undefined }, "LIMITS.routes[0].limit: got nothing, expected an integer >= 1"],
-		["path without a slash", { path: "api/*" }, 'LIMITS.routes[0].path: got "api/*", expected a URL path pattern starting with "/"'],
-		["unbalanced pattern", { path: "/api/(" }, 'LIMITS.routes[0].path: got "/api/(", expected a valid URLPattern'],
-		["bad name", { name: "has space" }, 'LIMITS.routes[0].name: got "has space", expected 1-63 letters'],
-		["lower-case method", { methods: ["get"] }, 'LIMITS.routes[0].methods[0]: got "get", expected an upper-case HTTP method'],
-		["bad failMode", { failMode: "maybe" }, 'LIMITS.routes[0].failMode: got "maybe", expected "closed" or "open"'],
-		["zero timeout", { originTimeoutMs: 0 }, "LIMITS.routes[0].originTimeoutMs: got 0, expected a whole number of milliseconds >= 1"],
+		["limit 0", { limit: 0 }, 'LIMITS.routes[0] ("api").limit: got 0, expected an integer >= 1'],
+		["negative limit", { limit: -3 }, 'LIMITS.routes[0] ("api").limit: got -3, expected an integer >= 1'],
+		["fractional limit", { limit: 2.5 }, 'LIMITS.routes[0] ("api").limit: got 2.5, expected an integer >= 1'],
+		["limit as a string", { limit: "10" }, 'LIMITS.routes[0] ("api").limit: got "10", expected an integer >= 1'],
+		["missing limit", { limit: undefined }, 'LIMITS.routes[0] ("api").limit: got nothing, expected an integer >= 1'],
+		[
+			"path without a slash",
+			{ path: "api/*" },
+			'LIMITS.routes[0] ("api").path: got "api/*", expected a URL path pattern starting with "/"',
+		],
+		["unbalanced pattern", { path: "/api/(" }, 'LIMITS.routes[0] ("api").path: got "/api/(", expected a valid URLPattern'],
+		["bad name", { name: "has space" }, 'LIMITS.routes[0] ("has space").name: got "has space", expected 1-63 letters'],
+		["lower-case method", { methods: ["get"] }, 'LIMITS.routes[0] ("api").methods[0]: got "get", expected an upper-case HTTP method'],
+		["bad failMode", { failMode: "maybe" }, 'LIMITS.routes[0] ("api").failMode: got "maybe", expected "closed" or "open"'],
+		[
+			"zero timeout",
+			{ originTimeoutMs: 0 },
+			'LIMITS.routes[0] ("api").originTimeoutMs: got 0, expected a whole number of milliseconds >= 1',
+		],
 		[
 			"a lease shorter than the deadline",
 			{ originTimeoutMs: 10_000, maxHoldMs: 10_500 },
-			"LIMITS.routes[0].maxHoldMs: got 10500, expected at least originTimeoutMs + 1000 = 11000",
+			'LIMITS.routes[0] ("api").maxHoldMs: got 10500, expected at least originTimeoutMs + 1000 = 11000',
 		],
-		["a typo in a setting", { limt: 3 }, "LIMITS.routes[0].limt: unknown setting"],
+		["a typo in a setting", { limt: 3 }, 'LIMITS.routes[0] ("api").limt: unknown setting'],
 		[
 			"perKey without a source",
 			{ perKey: { limit: 1 } },
-			'LIMITS.routes[0].perKey.by: got nothing, expected "ip", "header:<name>" or "cookie:<name>"',
+			'LIMITS.routes[0] ("api").perKey.by: got nothing, expected "ip", "header:<name>" or "cookie:<name>"',
 		],
 		[
 			"perKey from X-Forwarded-For's cousin",
 			{ perKey: { limit: 1, by: "forwarded" } },
-			'LIMITS.routes[0].perKey.by: got "forwarded", expected "ip"',
+			'LIMITS.routes[0] ("api").perKey.by: got "forwarded", expected "ip"',
 		],
-		["perKey limit 0", { perKey: { limit: 0, by: "ip" } }, "LIMITS.routes[0].perKey.limit: got 0, expected an integer >= 1"],
+		["perKey limit 0", { perKey: { limit: 0, by: "ip" } }, 'LIMITS.routes[0] ("api").perKey.limit: got 0, expected an integer >= 1'],
 		[
 			"bad missing-key rule",
 			{ perKey: { limit: 1, by: "ip", missing: "ignore" } },
-			'LIMITS.routes[0].perKey.missing: got "ignore", expected "shared" or "route-only"',
+			'LIMITS.routes[0] ("api").perKey.missing: got "ignore", expected "shared" or "route-only"',
 		],
-		["queue of size 0", { queue: { size: 0, maxWaitMs: 100 } }, "LIMITS.routes[0].queue.size: got 0, expected an integer >= 1"],
+		["queue of size 0", { queue: { size: 0, maxWaitMs: 100 } }, 'LIMITS.routes[0] ("api").queue.size: got 0, expected an integer >= 1'],
 		[
 			"queue without a deadline",
 			{ queue: { size: 3 } },
-			"LIMITS.routes[0].queue.maxWaitMs: got nothing, expected a whole number of milliseconds >= 1",
+			'LIMITS.routes[0] ("api").queue.maxWaitMs: got nothing, expected a whole number of milliseconds >= 1',
 		],
-		["dryRun as a string", { dryRun: "yes" }, 'LIMITS.routes[0].dryRun: got "yes", expected true or false'],
+		["dryRun as a string", { dryRun: "yes" }, 'LIMITS.routes[0] ("api").dryRun: got "yes", expected true or false'],
 		[
 			"bad rateLimitHeaders",
 			{ rateLimitHeaders: "some" },
-			'LIMITS.routes[0].rateLimitHeaders: got "some", expected "refusals", "all" or "none"',
+			'LIMITS.routes[0] ("api").rateLimitHeaders: got "some", expected "refusals", "all" or "none"',
 		],
 		[
 			"cutRelease as a word",
 			{ cutRelease: "later" },
-			'LIMITS.routes[0].cutRelease: got "later", expected "immediate" or { graceMs = <milliseconds> }',
+			'LIMITS.routes[0] ("api").cutRelease: got "later", expected "immediate" or { graceMs = <milliseconds> }',
 		],
 		[
 			"cutRelease with no grace",
 			{ cutRelease: { graceMs: 0 } },
-			"LIMITS.routes[0].cutRelease.graceMs: got 0, expected a whole number of milliseconds >= 1",
+			'LIMITS.routes[0] ("api").cutRelease.graceMs: got 0, expected a whole number of milliseconds >= 1',
 		],
 	])("%s", (_, change, message) => {
 		const rule = { ...route(), ...change };
@@ -141,7 +149,7 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 
 	it("rejects duplicate names, pointing at the first", () => {
 		const errors = errorsOf({ LIMITS: { routes: [route(), route({ path: "/other" })] } });
-		expect(errors).toEqual(['LIMITS.routes[1].name: got "api", expected a unique name (LIMITS.routes[0] has it too)']);
+		expect(errors).toEqual(['LIMITS.routes[1] ("api").name: got "api", expected a unique name (LIMITS.routes[0] has it too)']);
 	});
 
 	it('reserves the name "default" for LIMITS.default', () => {
@@ -179,8 +187,8 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 		expect(errors).toHaveLength(4);
 		expect(errors.map((e) => e.split(":")[0])).toEqual([
 			"ORIGIN",
-			"LIMITS.routes[0].limit",
-			"LIMITS.routes[1].failMode",
+			'LIMITS.routes[0] ("api").limit',
+			'LIMITS.routes[1] ("b").failMode',
 			"LIMITS.default.limit",
 		]);
 	});
@@ -188,22 +196,22 @@ describe("parseConfig: invalid configs name the field, the value and what was ex
 	it("reports a bad pattern, a bad limit and a duplicate name in the same routes together", () => {
 		const errors = errorsOf({ LIMITS: { routes: [route({ path: "nope", limit: 0 }), route({ host: "a b" })] } });
 		expect(errors.map((e) => e.split(": got")[0]).sort()).toEqual([
-			"LIMITS.routes[0].limit",
-			"LIMITS.routes[0].path",
-			"LIMITS.routes[1].host",
-			"LIMITS.routes[1].name",
+			'LIMITS.routes[0] ("api").limit',
+			'LIMITS.routes[0] ("api").path',
+			'LIMITS.routes[1] ("api").host',
+			'LIMITS.routes[1] ("api").name',
 		]);
 	});
 
 	it("names every unknown setting of a table, and every bad item of a list", () => {
 		const errors = errorsOf({ LIMITS: { routes: [route({ limt: 3, methds: ["GET"], methods: ["GET", 1, "post"] })] } });
 		expect(errors.map((e) => e.split(": ")[0]).sort()).toEqual([
-			"LIMITS.routes[0].limt",
-			"LIMITS.routes[0].methds",
-			"LIMITS.routes[0].methods[1]",
-			"LIMITS.routes[0].methods[2]",
+			'LIMITS.routes[0] ("api").limt',
+			'LIMITS.routes[0] ("api").methds',
+			'LIMITS.routes[0] ("api").methods[1]',
+			'LIMITS.routes[0] ("api").methods[2]',
 		]);
-		expect(errors).toContain('LIMITS.routes[0].methods[1]: got 1, expected an upper-case HTTP method, e.g. "GET"');
+		expect(errors).toContain('LIMITS.routes[0] ("api").methods[1]: got 1, expected an upper-case HTTP method, e.g. "GET"');
 	});
 
 	it("rejects a LIMITS that is not a table", () => {
@@ -247,6 +255,36 @@ describe("[vars.LIMITS.default] without a limit", () => {
 		expect(valid({ LIMITS: { default: { failMode: "open" } } }).fallback).toBeNull();
 		expect(errorsOf({ LIMITS: { default: { failMode: "maybe" } } })).toEqual([
 			'LIMITS.default.failMode: got "maybe", expected "closed" or "open"',
+		]);
+	});
+});
+
+describe("every problem at once, named by route (issue 19)", () => {
+	it("a misspelt setting hides neither the missing limit nor a lease too short, and suggests the setting meant", () => {
+		const reports = { name: "reports", path: "/reports/*", limt: 4, originTimeoutMs: 10_000, maxHoldMs: 10_500 };
+		const errors = errorsOf({ LIMITS: { routes: [route(), reports] } });
+		expect(errors).toEqual([
+			'LIMITS.routes[1] ("reports").limt: unknown setting, did you mean "limit"? (docs/configuration.md)',
+			'LIMITS.routes[1] ("reports").limit: got nothing, expected an integer >= 1 (or adaptive = { min, max } to learn it)',
+			expect.stringContaining('LIMITS.routes[1] ("reports").maxHoldMs: got 10500, expected at least originTimeoutMs + 1000 = 11000'),
+		]);
+	});
+
+	it("an unknown key beside routes hides none of the routes' problems", () => {
+		const errors = errorsOf({ LIMITS: { rotues: [], routes: [route({ limit: 0 })] } });
+		expect(errors.map((e) => e.split(":")[0])).toEqual(["LIMITS.rotues", 'LIMITS.routes[0] ("api").limit']);
+		expect(errors[0]).toContain('did you mean "routes"?');
+	});
+
+	it("the default route's problems come together too", () => {
+		const errors = errorsOf({ LIMITS: { default: { limit: 5, failmode: "open", originTimeoutMs: 10_000, maxHoldMs: 10_001 } } });
+		expect(errors.map((e) => e.split(":")[0])).toEqual(["LIMITS.default.failmode", "LIMITS.default.maxHoldMs"]);
+		expect(errors[0]).toContain('did you mean "failMode"?');
+	});
+
+	it("suggests nothing for a word close to no setting", () => {
+		expect(errorsOf({ LIMITS: { routes: [route({ colour: "red" })] } })).toEqual([
+			'LIMITS.routes[0] ("api").colour: unknown setting, expected one of the documented settings (docs/configuration.md)',
 		]);
 	});
 });

@@ -72,7 +72,7 @@ describe("cut exchanges", () => {
 		expect(await runDurableObjectAlarm(g.gauge("c"))).toBe(true);
 		const res = await waiter;
 		expect(res.status).toBe(200);
-		await res.text();
+		await res.arrayBuffer();
 	});
 
 	it("never holds a permit past its lease, whatever the grace: its end is still a release, not a leak", async () => {

@@ -8,7 +8,7 @@ describe("dry-run", () => {
 		const results = await Promise.all(Array.from({ length: 5 }, () => g.fetch("/request?delay=100")));
 		expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
 		expect(results.filter((r) => r.headers.get(DRY_RUN_HEADER) === "would-refuse")).toHaveLength(4);
-		await Promise.all(results.map((r) => r.text()));
+		await Promise.all(results.map((r) => r.arrayBuffer()));
 		expect((await g.origin()).total).toBe(5);
 		const { counters, inFlight } = await g.status("d");
 		expect(counters).toMatchObject({ admitted: 1, refused: 0, dryRunRefused: 4 });
@@ -20,7 +20,7 @@ describe("dry-run", () => {
 		const results = await Promise.all(Array.from({ length: 3 }, () => g.fetch("/request?delay=100", { headers: { "x-user": "u" } })));
 		expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
 		expect(results.filter((r) => r.headers.get(DRY_RUN_HEADER))).toHaveLength(2);
-		await Promise.all(results.map((r) => r.text()));
+		await Promise.all(results.map((r) => r.arrayBuffer()));
 	});
 });
 
@@ -30,7 +30,7 @@ describe("dry-run with shards and queues", () => {
 		const results = await Promise.all(Array.from({ length: 12 }, () => g.fetch("/request?delay=200")));
 		expect(results.every((r) => r.status === 200)).toBe(true);
 		const marked = results.filter((r) => r.headers.get(DRY_RUN_HEADER) === "would-refuse").length;
-		await Promise.all(results.map((r) => r.text()));
+		await Promise.all(results.map((r) => r.arrayBuffer()));
 		const shards = await g.shardStatuses("d", 2);
 		const counted = shards.reduce((n, s) => n + s.counters.dryRunRefused, 0);
 		const admitted = shards.reduce((n, s) => n + s.counters.admitted, 0);
@@ -45,7 +45,7 @@ describe("dry-run with shards and queues", () => {
 		const res = await g.fetch("/request?delay=0");
 		expect(res.status).toBe(200);
 		expect(res.headers.get(DRY_RUN_HEADER)).toBe("would-refuse");
-		await res.text();
+		await res.arrayBuffer();
 		// Served while the holder still streams: it did not wait for the holder's permit.
 		expect((await g.origin()).peak).toBe(2);
 		expect((await g.status("d")).counters).toMatchObject({ queued: 0, dryRunRefused: 1 });

@@ -40,7 +40,7 @@ describe("when the Durable Object cannot answer", () => {
 		expect(await res.text()).toBe("done");
 		expect((await g.origin()).total).toBe(1);
 		const [route] = g.routeNames();
-		expect(isolateCounters(route ?? "")).toEqual({ gaugeErrors: 1, failOpen: 1, localRefusals: 0 });
+		expect(isolateCounters(route ?? "")).toEqual({ gaugeErrors: 1, failOpen: 1, localRefusals: 0, keyRefusals: 0 });
 	});
 
 	it("never retries an overloaded object, not even with a release", async () => {

@@ -16,7 +16,7 @@ describe("the gate: admit, refuse, release", () => {
 		expect(await refused.text()).toBe("Too many requests");
 		expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
 		expect((await g.origin()).total).toBe(2);
-		await Promise.all(held.map((r) => r.text()));
+		await Promise.all(held.map((r) => r.arrayBuffer()));
 		await expectInFlight(g, "r", 0);
 	});
 
@@ -63,7 +63,7 @@ describe("the gate: admit, refuse, release", () => {
 		const g = gate(limits(1));
 		const res = await g.fetch("/reset");
 		expect(res.status).toBe(502);
-		await res.text();
+		await res.arrayBuffer();
 		await g.settle();
 		await expectInFlight(g, "r", 0);
 	});
@@ -102,7 +102,7 @@ describe("the gate: admit, refuse, release", () => {
 		const g = gate(limits(1));
 		const res = await g.fetch("/status/503");
 		expect(res.status).toBe(503);
-		await res.text();
+		await res.arrayBuffer();
 		await expectInFlight(g, "r", 0);
 	});
 
@@ -111,8 +111,8 @@ describe("the gate: admit, refuse, release", () => {
 		const held = await g.fetch("/limited?delay=0");
 		const results = await Promise.all(Array.from({ length: 5 }, () => g.fetch("/free?delay=0")));
 		expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-		await held.text();
-		await Promise.all(results.map((r) => r.text()));
+		await held.arrayBuffer();
+		await Promise.all(results.map((r) => r.arrayBuffer()));
 	});
 
 	it("refuses everything with 500 while the config is invalid, and never reaches the origin", async () => {
@@ -131,7 +131,7 @@ describe("the gate under concurrency", () => {
 		const statuses = results.map((r) => r.status);
 		expect(statuses.filter((s) => s === 200)).toHaveLength(5);
 		expect(statuses.filter((s) => s === 429)).toHaveLength(35);
-		await Promise.all(results.map((r) => r.text()));
+		await Promise.all(results.map((r) => r.arrayBuffer()));
 		const origin = await g.origin();
 		expect(origin.peak).toBe(5);
 		expect(origin.total).toBe(5);

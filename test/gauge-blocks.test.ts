@@ -67,7 +67,7 @@ describe("the Durable Object's side of blocks", () => {
 		expect(status.counters.admitted).toBe(3);
 		expect(status.counters.released).toBe(2);
 		expect(status.holds.count).toBe(2);
-		expect(status.reported).toEqual({ localRefused: 7, gaugeErrors: 1, failOpen: 1 });
+		expect(status.reported).toEqual({ localRefused: 7, gaugeErrors: 1, failOpen: 1, keyRefused: 0 });
 	});
 
 	it("a lease table made before blocks gets its count column (every old lease counts 1)", async () => {

@@ -9,7 +9,7 @@ describe("GET …/metrics (Prometheus text format)", () => {
 		const g = gate({ routes: [{ name: "m", path: "/*", limit: 2 }] }, { ADMIN_TOKEN: TOKEN });
 		const held = await g.fetch("/stream?chunks=10&interval=50");
 		const done = await g.fetch("/request?delay=30");
-		await done.text();
+		await done.arrayBuffer();
 		const res = await g.fetch("/__gauge/metrics", { headers: { authorization: `Bearer ${TOKEN}` } });
 		expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
 		const text = await res.text();

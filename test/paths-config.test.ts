@@ -29,7 +29,7 @@ describe("PATHS", () => {
 
 	it("reports PATHS problems together with the routes' ones", () => {
 		const errors = errorsOf({ PATHS: { pathParams: "drop" }, LIMITS: { routes: [route({ limit: 0 })] } });
-		expect(errors.map((e) => e.split(":")[0])).toEqual(["PATHS.pathParams", "LIMITS.routes[0].limit"]);
+		expect(errors.map((e) => e.split(":")[0])).toEqual(["PATHS.pathParams", 'LIMITS.routes[0] ("r").limit']);
 	});
 });
 
@@ -44,7 +44,7 @@ describe("a route's path must be spelled canonically, or it could never match", 
 		["/100%", 'expected a path that can match (invalid percent-encoding "%"'],
 	])("%s", (path, message) => {
 		const [error] = errorsOf({ LIMITS: { routes: [route({ path })] } });
-		expect(error).toMatch(/^LIMITS\.routes\[0\]\.path: got /);
+		expect(error).toMatch(/^LIMITS\.routes\[0\] \("r"\)\.path: got /);
 		expect(error).toContain(message);
 		expect(error).toContain('(docs/paths.md, "Path normalization")');
 	});
@@ -61,8 +61,8 @@ describe("a route's path must be spelled canonically, or it could never match", 
 
 describe("ignoreCase and headFollowsGet", () => {
 	it.each([
-		[{ ignoreCase: "yes" }, 'LIMITS.routes[0].ignoreCase: got "yes", expected true or false'],
-		[{ headFollowsGet: 1 }, "LIMITS.routes[0].headFollowsGet: got 1, expected true or false"],
+		[{ ignoreCase: "yes" }, 'LIMITS.routes[0] ("r").ignoreCase: got "yes", expected true or false'],
+		[{ headFollowsGet: 1 }, 'LIMITS.routes[0] ("r").headFollowsGet: got 1, expected true or false'],
 	])("rejects %j", (change, message) => {
 		expect(errorsOf({ LIMITS: { routes: [route(change)] } })).toEqual([message]);
 	});

@@ -44,8 +44,8 @@ describe("a per-key limit on a route with a queue", () => {
 		// A is still at the origin: a second request with key a must not pass key a's limit of 1.
 		const b = await g.fetch("/request?delay=0", { headers: { "x-key": "a" } });
 		expect(b.status).toBe(429);
-		await b.text();
-		await admitted.text();
+		await b.arrayBuffer();
+		await admitted.arrayBuffer();
 		expect((await keyA.status()).counters.reaped).toBe(0);
 	});
 });

@@ -14,7 +14,7 @@ describe("the bounded wait queue", () => {
 		for (const name of ["a", "b", "c"]) {
 			waiters.push(
 				g.fetch(`/request?delay=20&who=${name}`).then(async (res) => {
-					await res.text();
+					await res.arrayBuffer();
 					finished.push(name);
 					return res.status;
 				}),
@@ -75,7 +75,7 @@ describe("the bounded wait queue", () => {
 		const order: string[] = [];
 		const run = async (who: string): Promise<number> => {
 			const res = await g.fetch(`/request?delay=20&who=${who}`);
-			await res.text();
+			await res.arrayBuffer();
 			order.push(who);
 			return res.status;
 		};

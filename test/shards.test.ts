@@ -23,7 +23,7 @@ describe("shares", () => {
 	it("rejects more shards than permits", () => {
 		const result = parseConfig({ LIMITS: { routes: [{ name: "s", path: "/*", limit: 3, shards: 4 }] } });
 		expect(result.ok ? [] : result.errors).toEqual([
-			"LIMITS.routes[0].shards: got 4, expected at most limit = 3 (every shard holds at least one permit)",
+			'LIMITS.routes[0] ("s").shards: got 4, expected at most limit = 3 (every shard holds at least one permit)',
 		]);
 	});
 });
@@ -35,7 +35,7 @@ describe("a sharded route", () => {
 		const statuses = results.map((r) => r.status);
 		expect(statuses.filter((s) => s === 200)).toHaveLength(6);
 		expect(statuses.filter((s) => s === 429)).toHaveLength(34);
-		await Promise.all(results.map((r) => r.text()));
+		await Promise.all(results.map((r) => r.arrayBuffer()));
 		expect((await g.origin()).peak).toBe(6);
 		const { routes } = (await (await g.fetch("/__gauge/status", { headers: auth })).json()) as {
 			routes: { inFlight: number; limit: { effective: number }; counters: { admitted: number } }[];
@@ -50,7 +50,7 @@ describe("a sharded route", () => {
 		expect(res.status).toBe(200);
 		const results = await Promise.all(Array.from({ length: 40 }, () => g.fetch("/request?delay=300")));
 		expect(results.filter((r) => r.status === 200).length).toBeLessThanOrEqual(9);
-		await Promise.all(results.map((r) => r.text()));
+		await Promise.all(results.map((r) => r.arrayBuffer()));
 		await eventually(async () => {
 			const { routes } = (await (await g.fetch("/__gauge/status", { headers: auth })).json()) as { routes: { limit: unknown }[] };
 			expect(routes[0]?.limit).toEqual({ configured: 6, effective: 9, override: 9, adaptive: null });

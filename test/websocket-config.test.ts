@@ -21,7 +21,7 @@ describe("the websocket setting", () => {
 		expect(result.ok).toBe(false);
 		if (result.ok) return;
 		expect(result.errors).toEqual([
-			'LIMITS.routes[0].websocket: got "allow", expected "hold", "handshake" or "refuse"',
+			'LIMITS.routes[0] ("chat").websocket: got "allow", expected "hold", "handshake" or "refuse"',
 			'LIMITS.default.websocket: got true, expected "hold", "handshake" or "refuse"',
 		]);
 	});

@@ -1,28 +1,39 @@
 // The admin surface under ADMIN_PREFIX: guarded by ADMIN_TOKEN, never proxied to the origin.
 import { createMiddleware } from "hono/factory";
 import { Hono } from "hono/tiny";
-import { loadConfig } from "../gate/load-config.ts";
+import { brokenConfig, configFor } from "../gate/load-config.ts";
 import { routeGauges } from "../gate/partition.ts";
 import type { GateEnv } from "../gate/types.ts";
 import { totalOf } from "../gauge/layout.ts";
 import { gaugeStub } from "../gauge/stub.ts";
 import { log } from "../log.ts";
+import { configInvalid } from "../responses/refusal.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
 import { STATUS_PAGE } from "./page.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from "./prometheus.ts";
 import { allRoutes, reportRoutes } from "./report.ts";
 
 const admin = new Hono<GateEnv>();
-admin.use(loadConfig);
+// The config as the outer request saw it (parsed once per isolate): an invalid one has no routes, and its errors.
+admin.use(async function adminConfig(c, next) {
+	const result = configFor(c.env);
+	c.set("config", result.ok ? result.config : brokenConfig(result));
+	c.set("configErrors", result.ok ? [] : result.errors);
+	await next();
+});
 
 admin.get("/status", async function status(c) {
 	const { routes, fallback } = c.var.config;
-	return c.json({ routes: await reportRoutes(c.env.GAUGE, allRoutes(routes, fallback)) });
+	const errors = c.var.configErrors;
+	return c.json({
+		config: { valid: errors.length === 0, errors },
+		routes: await reportRoutes(c.env.GAUGE, allRoutes(routes, fallback)),
+	});
 });
 
 admin.get("/metrics", async function metrics(c) {
 	const { routes, fallback } = c.var.config;
-	const text = toPrometheus(await reportRoutes(c.env.GAUGE, allRoutes(routes, fallback)));
+	const text = toPrometheus(await reportRoutes(c.env.GAUGE, allRoutes(routes, fallback)), c.var.configErrors.length === 0);
 	return c.body(text, 200, { "content-type": PROMETHEUS_CONTENT_TYPE });
 });
 
@@ -31,6 +42,8 @@ admin.get("/metrics", async function metrics(c) {
  * route it pins the limit (the algorithm goes on learning meanwhile); clearing it hands the limit back.
  */
 admin.on(["PUT", "DELETE"], "/routes/:name/limit", async function setLimit(c) {
+	// No route is known while the config is invalid: the limit of none can be set.
+	if (c.var.configErrors.length > 0) return configInvalid(c.req.header("accept") ?? null);
 	const { routes, fallback } = c.var.config;
 	const route = allRoutes(routes, fallback).find((r) => r.name === c.req.param("name"));
 	if (!route) return c.json({ error: `no route named "${c.req.param("name")}"` }, 404);
@@ -79,7 +92,10 @@ export const adminSurface = createMiddleware<GateEnv>(async function adminSurfac
 	const prefix = c.var.config.adminPrefix;
 	// The canonical path: "/__gau%67e/status" is the admin surface too, never proxied.
 	const path = c.var.path;
-	if (path !== prefix && !path.startsWith(`${prefix}/`)) return next();
+	if (path !== prefix && !path.startsWith(`${prefix}/`)) {
+		// Only the admin surface answers while the config is invalid (loadConfig lets nothing else through).
+		return c.var.configErrors.length > 0 ? configInvalid(c.req.header("accept") ?? null) : next();
+	}
 	const token = c.env.ADMIN_TOKEN;
 	if (!token) return c.text("Not found", 404);
 	const sub = path.slice(prefix.length) || "/";

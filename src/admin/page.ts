@@ -24,7 +24,8 @@ export const STATUS_PAGE = `<!doctype html>
   form { display: flex; gap: .5rem; flex-wrap: wrap; }
   [hidden] { display: none !important; }
   input { flex: 1; min-width: 12rem; padding: .5rem; }
-  #error { color: var(--full); }
+  #error, #config-errors { color: var(--full); }
+  #config-errors h2 { font-size: 1rem; }
   .spark { max-width: none; height: 3rem; margin: .5rem 0 0; }
   .spark .limit { stroke: CanvasText; stroke-opacity: .6; stroke-width: 1; fill: none; vector-effect: non-scaling-stroke; }
   .spark .used { stroke: var(--ok); stroke-width: 1.5; fill: none; vector-effect: non-scaling-stroke; }
@@ -38,6 +39,11 @@ export const STATUS_PAGE = `<!doctype html>
   <button type="submit">Show gauges</button>
 </form>
 <p id="error" role="alert"></p>
+<section id="config-errors" role="alert" hidden>
+  <h2>The config is invalid: every request outside the admin surface is answered 500, and nothing is proxied</h2>
+  <ul></ul>
+  <p>Fix wrangler.toml (<code>npm run check</code> lists the same problems) and deploy again.</p>
+</section>
 <div id="routes"></div>
 <script>
 const KEY = "pressure-gauge-token";
@@ -65,7 +71,7 @@ function arc(fraction) {
   return "M10 50 A40 40 0 0 1 " + x.toFixed(2) + " " + y.toFixed(2);
 }
 
-function card(r, refusedPerSecond) {
+function card(r, refusedPerSecond, keyRefusedPerSecond) {
   const share = r.limit.effective ? r.inFlight / r.limit.effective : 0;
   const color = share >= 1 ? "var(--full)" : share >= 0.8 ? "var(--warn)" : "var(--ok)";
   const el = document.createElement("section");
@@ -76,7 +82,9 @@ function card(r, refusedPerSecond) {
     '<path d="' + arc(share) + '" stroke="' + color + '" stroke-width="10" fill="none"/></svg>' +
     '<div><span class="num" data-field="inFlight"></span> / <span data-field="limit"></span> in flight</div><dl>' +
     '<dt>queued</dt><dd data-field="queued"></dd><dt>refused / s</dt><dd data-field="rps"></dd>' +
-    '<dt>admitted</dt><dd data-field="admitted"></dd><dt>hold p50 / p99</dt><dd data-field="hold"></dd>' +
+    (r.isolate.keyRefusals > 0 || refusedPerSecond > 0 ? '<dt>of which perKey</dt><dd data-field="keyRps"></dd>' : "") +
+    '<dt>admitted</dt><dd data-field="admitted"></dd>' +
+    '<dt title="Estimated from the hold-time histogram as histogram_quantile() in Prometheus does: linear within a bucket">hold p50 / p99 (est.)</dt><dd data-field="hold"></dd>' +
     (r.limit.adaptive ? '<dt>learned (phase)</dt><dd data-field="learned"></dd><dt>floor / ceiling</dt><dd data-field="bounds"></dd>' +
       '<dt>origin latency, base / now</dt><dd data-field="latency"></dd><dt>queued at origin</dt><dd data-field="originQueue"></dd>' : "") +
     '</dl>' + spark(trends.get(r.name) || []);
@@ -95,6 +103,7 @@ function card(r, refusedPerSecond) {
   }
   set("queued", r.queued);
   set("rps", refusedPerSecond.toFixed(1));
+  if (r.isolate.keyRefusals > 0 || refusedPerSecond > 0) set("keyRps", keyRefusedPerSecond.toFixed(1));
   set("admitted", r.counters.admitted);
   set("hold", (r.holdMs.p50 ?? "–") + " / " + (r.holdMs.p99 ?? "–") + " ms");
   return el;
@@ -106,18 +115,28 @@ async function refresh() {
   try {
     const res = await fetch(base + "/status", { headers: { authorization: "Bearer " + token } });
     if (res.status === 401) { sessionStorage.removeItem(KEY); $("error").textContent = "Wrong token."; $("login").hidden = false; return; }
-    const { routes } = await res.json();
+    const { routes, config } = await res.json();
+    const broken = config && !config.valid;
+    $("config-errors").hidden = !broken;
+    $("config-errors").querySelector("ul").replaceChildren(...(broken ? config.errors : []).map((text) => {
+      const li = document.createElement("li");
+      li.textContent = text;
+      return li;
+    }));
     const now = Date.now();
     $("routes").replaceChildren(...routes.map((r) => {
       const prev = last.get(r.name);
-      const refused = r.counters.refused + r.isolate.localRefusals;
-      const rps = prev ? (refused - prev.refused) / Math.max(0.001, (now - prev.at) / 1000) : 0;
-      last.set(r.name, { refused, at: now });
+      // Every refusal: by the route's object, from an isolate's memory, and of a client's perKey share.
+      const refused = r.counters.refused + r.isolate.localRefusals + r.isolate.keyRefusals;
+      const seconds = prev ? Math.max(0.001, (now - prev.at) / 1000) : 0;
+      const rps = prev ? (refused - prev.refused) / seconds : 0;
+      const keyRps = prev ? (r.isolate.keyRefusals - prev.keyRefused) / seconds : 0;
+      last.set(r.name, { refused, keyRefused: r.isolate.keyRefusals, at: now });
       const points = trends.get(r.name) || [];
       points.push({ limit: r.limit.effective, inFlight: r.inFlight });
       if (points.length > HISTORY) points.shift();
       trends.set(r.name, points);
-      return card(r, Math.max(0, rps));
+      return card(r, Math.max(0, rps), Math.max(0, keyRps));
     }));
     $("error").textContent = "";
     $("updated").textContent = new Date(now).toLocaleTimeString();

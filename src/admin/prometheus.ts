@@ -22,14 +22,13 @@ function family(name: string, type: "counter" | "gauge", help: string, samples: 
 /** Counters: the name between `pressuregauge_` and `_total`, the help text, and where the value is. */
 const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 	["admitted", "Permits granted.", (r) => r.counters.admitted],
-	["refused", "Requests refused (429) by the route's Durable Object.", (r) => r.counters.refused],
 	["released", "Permits given back.", (r) => r.counters.released],
 	["reaped", "Leases that expired unreleased (a leak signal).", (r) => r.counters.reaped],
 	["dry_run_refused", "Requests dry-run mode admitted that would have been refused.", (r) => r.counters.dryRunRefused],
 	["queued", "Requests that had to wait in the queue.", (r) => r.counters.queued],
 	[
 		"local_refused",
-		"Refusals isolates answered from their memory that the route is full, without a Durable Object call (reported by every isolate).",
+		'Route-scope refusals isolates answered from their memory that the route is full, without a Durable Object call (reported by every isolate); not in pressuregauge_refused_total{scope="route"}.',
 		(r) => r.isolate.localRefusals,
 	],
 	["object_errors", "Calls to the route's Durable Object that failed, reported by every isolate.", (r) => r.isolate.gaugeErrors],
@@ -41,13 +40,20 @@ const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 	],
 ];
 
-export function toPrometheus(reports: readonly RouteReport[]): string {
+/** `configValid` false: the config is invalid, nothing is proxied, and `reports` is empty (see /status for why). */
+export function toPrometheus(reports: readonly RouteReport[], configValid = true): string {
 	const per = (value: (r: RouteReport) => number): Sample[] => reports.map((r) => ({ labels: { route: r.name }, value: value(r) }));
 	const lines = [
 		...family(
+			"pressuregauge_config_valid",
+			"gauge",
+			"1 when the gate's config is valid; 0 when it is not, and every request but the admin surface's is answered 500 (GET /status lists the errors).",
+			[{ labels: {}, value: configValid ? 1 : 0 }],
+		),
+		...family(
 			"pressuregauge_in_flight",
 			"gauge",
-			"Requests holding a permit.",
+			"Permits the route's Durable Objects count as taken: requests holding one, and every permit leased to isolates in blocks, in use or spare (see pressuregauge_block_spare_permits).",
 			per((r) => r.inFlight),
 		),
 		...family(
@@ -76,6 +82,15 @@ export function toPrometheus(reports: readonly RouteReport[]): string {
 			"gauge",
 			"Permits in isolates' blocks that were not in use at the blocks' last check-ins.",
 			per((r) => r.blocks.spare),
+		),
+		...family(
+			"pressuregauge_refused_total",
+			"counter",
+			'Requests refused (429). scope="route": by the route\'s Durable Object, every permit in use; scope="key": the client\'s perKey share was in use (counted by isolates, reported about a second late).',
+			reports.flatMap((r) => [
+				{ labels: { route: r.name, scope: "route" }, value: r.counters.refused },
+				{ labels: { route: r.name, scope: "key" }, value: r.isolate.keyRefusals },
+			]),
 		),
 		...COUNTERS.flatMap(([name, help, pick]) => family(`pressuregauge_${name}_total`, "counter", help, per(pick))),
 		`# HELP pressuregauge_hold_seconds How long permits were held.`,

@@ -22,7 +22,10 @@ export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adapti
 		readonly override: number | null;
 		readonly adaptive: AdaptiveStatus | null;
 	};
-	/** Hold-time percentiles in ms, as the upper bound of the histogram bucket they fall in (null: none yet or above the top bucket). */
+	/**
+	 * Hold-time percentiles in ms, estimated from the histogram as Prometheus's histogram_quantile() does (linear
+	 * within a bucket); null: none yet.
+	 */
 	readonly holdMs: { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null };
 	/** Decisions isolates took without the route's object, as every isolate reported them (counted once, about a second late). */
 	readonly isolate: IsolateCounters;
@@ -57,6 +60,7 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 					gaugeErrors: reported.gaugeErrors,
 					failOpen: reported.failOpen,
 					localRefusals: reported.localRefused,
+					keyRefusals: reported.keyRefused,
 				},
 			};
 		}),
@@ -96,6 +100,7 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			localRefused: sum((s) => s.reported.localRefused),
 			gaugeErrors: sum((s) => s.reported.gaugeErrors),
 			failOpen: sum((s) => s.reported.failOpen),
+			keyRefused: sum((s) => s.reported.keyRefused),
 		},
 		blocks: {
 			held: sum((s) => s.blocks.held),
@@ -107,10 +112,20 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 	};
 }
 
-/** The upper bound of the bucket holding the q-quantile; null with no data or beyond the last finite bucket. */
+/**
+ * The q-quantile estimated as Prometheus's histogram_quantile() does: find the bucket the rank falls in and
+ * interpolate linearly between its bounds (the first bucket starts at 0), assuming holds spread evenly inside it.
+ * Above the last finite bucket, its bound (as Prometheus). Null with no data. Rounded to 0.1 ms.
+ */
 export function percentile(h: HoldHistogram, q: number): number | null {
 	if (h.count === 0) return null;
 	const rank = q * h.count;
 	const i = h.buckets.findIndex((cumulative) => cumulative >= rank);
-	return HOLD_BUCKETS_MS[i] ?? null;
+	const upper = HOLD_BUCKETS_MS[i];
+	if (upper === undefined) return HOLD_BUCKETS_MS[HOLD_BUCKETS_MS.length - 1] ?? null;
+	const lower = i === 0 ? 0 : (HOLD_BUCKETS_MS[i - 1] ?? 0);
+	const below = i === 0 ? 0 : (h.buckets[i - 1] ?? 0);
+	const inside = (h.buckets[i] ?? 0) - below;
+	const estimate = inside > 0 ? lower + ((upper - lower) * (rank - below)) / inside : upper;
+	return Math.round(estimate * 10) / 10;
 }

@@ -42,19 +42,21 @@ async function flushLater(stub: DurableObjectStub<Gauge>, route: string): Promis
 			await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
 			flushing.set(route, Date.now());
 			const now = { ...isolateCounters(route) };
-			const before = sent.get(route) ?? { gaugeErrors: 0, failOpen: 0, localRefusals: 0 };
+			const before = sent.get(route) ?? { gaugeErrors: 0, failOpen: 0, localRefusals: 0, keyRefusals: 0 };
 			const report = {
 				...emptyReport(),
 				localRefused: now.localRefusals - before.localRefusals,
 				gaugeErrors: now.gaugeErrors - before.gaugeErrors,
 				failOpen: now.failOpen - before.failOpen,
 			};
-			if (report.localRefused + report.gaugeErrors + report.failOpen === 0) return;
+			// Key refusals ride beside the report (its shape is the blocks' check-in's too, src/protocol.ts).
+			const keyRefused = now.keyRefusals - before.keyRefusals;
+			if (report.localRefused + report.gaugeErrors + report.failOpen + keyRefused === 0) return;
 			sent.set(route, now);
 			// A failed call is sent again by the next flush (the next request schedules it): a count may then be
 			// reported twice, never lost. This one stops, so an unreachable object is not called again and again.
 			const delivered = await Promise.resolve()
-				.then(() => stub.report(report))
+				.then(() => stub.report(report, keyRefused))
 				.then(
 					() => true,
 					() => false,
@@ -67,6 +69,7 @@ async function flushLater(stub: DurableObjectStub<Gauge>, route: string): Promis
 					localRefusals: latest.localRefusals - report.localRefused,
 					gaugeErrors: latest.gaugeErrors - report.gaugeErrors,
 					failOpen: latest.failOpen - report.failOpen,
+					keyRefusals: latest.keyRefusals - keyRefused,
 				});
 				return;
 			}

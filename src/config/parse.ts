@@ -7,6 +7,7 @@ import type { Issue } from "./check.ts";
 import { validate } from "./check.ts";
 import type { DefaultRouteInput as DefaultRouteData, LocationHint } from "./schema.ts";
 import { DEFAULTS, DefaultRouteInput, LimitsInput, PathsInput, RouteRuleInput } from "./schema.ts";
+import { closest } from "./suggest.ts";
 
 export type FailMode = "closed" | "open";
 
@@ -90,7 +91,11 @@ export interface GateConfig {
 	readonly fallback: Route | null;
 }
 
-export type ParseResult = { ok: true; config: GateConfig } | { ok: false; errors: string[] };
+/**
+ * A rejected config still says where the admin surface is and how paths are made canonical (the defaults where
+ * those vars are bad themselves), so the admin surface can report the errors while nothing is proxied.
+ */
+export type ParseResult = { ok: true; config: GateConfig } | { ok: false; errors: string[]; adminPrefix: string; paths: PathSettings };
 
 /** The vars the config is read from. Anything else in env is ignored. */
 export interface ConfigVars {
@@ -114,25 +119,27 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 	const paths = parsePaths(vars.PATHS, errors);
 
 	const outer = validate(LimitsInput, vars.LIMITS ?? {});
-	if (!outer.ok) {
-		errors.push(...outer.issues.map((issue) => formatIssue(issue, "LIMITS", vars.LIMITS)));
-		return { ok: false, errors };
-	}
+	if (!outer.ok) errors.push(...outer.issues.map((issue) => formatIssue(issue, "LIMITS", vars.LIMITS)));
+	// An unknown key beside `routes` hides none of the routes' own problems: every one is reported at once.
+	const table = outer.ok ? outer.value : fieldsOf(vars.LIMITS);
+	if (!table) return { ok: false, errors, adminPrefix, paths };
+	const routeTables = Array.isArray(table.routes) ? table.routes : [];
 
-	checkUniqueNames(outer.value.routes, errors);
+	checkUniqueNames(routeTables, errors);
 	const routes: Route[] = [];
-	outer.value.routes.forEach((raw, i) => {
-		const at = `LIMITS.routes[${i}]`;
+	routeTables.forEach((raw, i) => {
+		const at = routeAt(i, raw);
 		const rule = validate(RouteRuleInput, raw);
-		if (!rule.ok) {
-			errors.push(...rule.issues.map((issue) => formatIssue(issue, at, raw)));
-			return;
-		}
-		const timing = resolveTiming(rule.value, at, errors);
-		const limits = resolveLimit(rule.value, at, errors, "expected an integer >= 1");
-		const canonical = checkCanonicalPattern(rule.value.path, paths, at, errors);
-		if (!timing || !limits || limits.limit === "unlimited" || !checkShards(rule.value.shards, limits.limit, at, errors) || !canonical)
-			return;
+		if (!rule.ok) errors.push(...rule.issues.map((issue) => formatIssue(issue, at, raw)));
+		// The settings that passed on their own are still checked together, so fixing one problem reveals no other.
+		const fine = rule.ok ? allFine(rule.value) : wellFormed<RouteRuleInput>(raw, rule.issues);
+		if (!fine) return;
+		const limits = fine.has("limit", "adaptive") ? resolveLimit(fine.value, at, errors, "expected an integer >= 1") : null;
+		const timing = fine.has("originTimeoutMs", "maxHoldMs") ? resolveTiming(fine.value, at, errors) : null;
+		const canonical = fine.has("path") && typeof fine.value.path === "string" && checkCanonicalPattern(fine.value.path, paths, at, errors);
+		const shardsFit =
+			limits !== null && limits.limit !== "unlimited" && fine.has("shards") && checkShards(fine.value.shards, limits.limit, at, errors);
+		if (!rule.ok || !timing || !limits || limits.limit === "unlimited" || !shardsFit || !canonical) return;
 		const { name, path, host, methods, ignoreCase = DEFAULTS.ignoreCase, headFollowsGet = DEFAULTS.headFollowsGet } = rule.value;
 		routes.push({
 			name,
@@ -145,23 +152,62 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 		});
 	});
 
-	const fallback = parseDefault(outer.value.default, errors);
-	if (errors.length > 0) return { ok: false, errors };
+	const fallback = parseDefault(table.default ?? { limit: "unlimited" }, errors);
+	if (errors.length > 0) return { ok: false, errors, adminPrefix, paths };
 	return { ok: true, config: { origin, adminPrefix, paths, routes, fallback } };
+}
+
+/** "LIMITS.routes[1]", and the route's name when it has one: `LIMITS.routes[1] ("reports")`. */
+function routeAt(i: number, raw: unknown): string {
+	const name = (raw as { name?: unknown } | null)?.name;
+	return `LIMITS.routes[${i}]${typeof name === "string" ? ` (${JSON.stringify(name)})` : ""}`;
+}
+
+/** A table's own keys and values, or null when it is not a table. */
+function fieldsOf(raw: unknown): Record<string, unknown> | null {
+	return typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : null;
+}
+
+/** The settings of a rejected table that passed their own checks, and whether every one of `keys` is among them. */
+interface WellFormed<T> {
+	// The types the schema promises, for the keys `has` confirms: the cross-field checks read only those.
+	readonly value: T;
+	has(...keys: string[]): boolean;
+}
+
+function allFine<T>(value: T): WellFormed<T> {
+	return { value, has: () => true };
+}
+
+/** What is left of a rejected table once every setting with a problem (or unknown) is taken out; null: not a table. */
+function wellFormed<T>(raw: unknown, issues: readonly Issue[]): WellFormed<T> | null {
+	const table = fieldsOf(raw);
+	if (!table) return null;
+	const bad = new Set(issues.map((issue) => issue.path[0]));
+	const value = Object.fromEntries(Object.entries(table).filter(([key]) => !bad.has(key))) as T;
+	return { value, has: (...keys) => keys.every((key) => !bad.has(key)) };
 }
 
 function parseDefault(raw: unknown, errors: string[]): Route | null {
 	// A [vars.LIMITS.default] table without `limit` (or `adaptive`) leaves unmatched requests unlimited, as no table does.
 	const table = raw as { limit?: unknown; adaptive?: unknown } | null;
 	const filled = typeof table === "object" && table !== null && table.limit === undefined && table.adaptive === undefined;
-	const parsed = validate(DefaultRouteInput, filled ? { ...table, limit: "unlimited" } : raw);
-	if (!parsed.ok) {
-		errors.push(...parsed.issues.map((issue) => formatIssue(issue, "LIMITS.default", raw)));
-		return null;
-	}
-	const timing = resolveTiming(parsed.value, "LIMITS.default", errors);
-	const limits = resolveLimit(parsed.value, "LIMITS.default", errors, 'expected an integer >= 1 or "unlimited"');
-	if (!limits || limits.limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limits.limit, "LIMITS.default", errors)) {
+	const input = filled ? { ...table, limit: "unlimited" } : raw;
+	const parsed = validate(DefaultRouteInput, input);
+	if (!parsed.ok) errors.push(...parsed.issues.map((issue) => formatIssue(issue, "LIMITS.default", raw)));
+	const fine = parsed.ok ? allFine(parsed.value) : wellFormed<DefaultRouteData>(input, parsed.issues);
+	if (!fine) return null;
+	const timing = fine.has("originTimeoutMs", "maxHoldMs") ? resolveTiming(fine.value, "LIMITS.default", errors) : null;
+	const limits = fine.has("limit", "adaptive")
+		? resolveLimit(fine.value, "LIMITS.default", errors, 'expected an integer >= 1 or "unlimited"')
+		: null;
+	if (
+		!parsed.ok ||
+		!limits ||
+		limits.limit === "unlimited" ||
+		!timing ||
+		!checkShards(parsed.value.shards, limits.limit, "LIMITS.default", errors)
+	) {
 		return null;
 	}
 	const { limit, adaptive } = limits;
@@ -241,7 +287,7 @@ function checkUniqueNames(routes: readonly unknown[], errors: string[]): void {
 	routes.forEach((raw, i) => {
 		const name = (raw as { name?: unknown } | null)?.name;
 		if (typeof name !== "string") return;
-		const at = `LIMITS.routes[${i}].name`;
+		const at = `${routeAt(i, raw)}.name`;
 		if (name === DEFAULT_ROUTE_NAME) {
 			errors.push(`${at}: got "${name}", expected a name other than "${DEFAULT_ROUTE_NAME}" (reserved for LIMITS.default)`);
 		}
@@ -307,6 +353,9 @@ function formatIssue(issue: Issue, at: string, root: unknown): string {
 	const path = issue.path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : `${acc}.${key}`), at);
 	if (issue.expected === null) {
 		// A small table's settings are named (blocks.maxx: "max" or "returnAfterMs"); a route's are too many for one line.
+		const written = issue.path[issue.path.length - 1];
+		const meant = typeof written === "string" && issue.known ? closest(written, issue.known) : null;
+		if (meant !== null) return `${path}: unknown setting, did you mean "${meant}"? (docs/configuration.md)`;
 		const known = issue.known && issue.known.length <= 10 ? issue.known.map((k) => `"${k}"`).join(", ") : "the documented settings";
 		return `${path}: unknown setting, expected one of ${known} (docs/configuration.md)`;
 	}

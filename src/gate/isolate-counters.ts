@@ -5,8 +5,13 @@ export interface IsolateCounters {
 	gaugeErrors: number;
 	/** Requests proxied without a permit because the route fails open. */
 	failOpen: number;
-	/** Refusals answered from this isolate's "full" hint, without asking the Durable Object. */
+	/** Route-scope refusals answered from this isolate's "full" hint, without asking the Durable Object. */
 	localRefusals: number;
+	/**
+	 * Refusals because the client's perKey share was in use (answered by the key's object or from memory): the
+	 * key's object is not the route's, and no report lists key objects, so the isolate counts them for the route.
+	 */
+	keyRefusals: number;
 }
 
 const byRoute = new Map<string, IsolateCounters>();
@@ -15,7 +20,7 @@ const byRoute = new Map<string, IsolateCounters>();
 export function isolateCounters(route: string): IsolateCounters {
 	let counters = byRoute.get(route);
 	if (!counters) {
-		counters = { gaugeErrors: 0, failOpen: 0, localRefusals: 0 };
+		counters = { gaugeErrors: 0, failOpen: 0, localRefusals: 0, keyRefusals: 0 };
 		byRoute.set(route, counters);
 	}
 	return counters;

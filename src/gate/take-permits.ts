@@ -48,7 +48,10 @@ export async function takePermits(c: Context<GateEnv>, route: Route, permits: Pe
 			const remaining = Math.min(result.quota, result.limit - result.inFlight);
 			views.push({ policy: spec.policy, limit: result.quota, remaining });
 		} else if (result.kind === "refused") {
-			if (result.local) counted("localRefusals");
+			const scope = spec.policy === route.name ? "route" : "key";
+			// A dry run refuses nothing: its would-be refusals are the objects' dryRunRefused.
+			if (scope === "key" && !route.dryRun) counted("keyRefusals");
+			else if (scope === "route" && result.local) counted("localRefusals");
 			views.push({ policy: spec.policy, limit: result.quota, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) });
 			if (route.dryRun) {
 				wouldRefuse = true;
@@ -61,7 +64,7 @@ export async function takePermits(c: Context<GateEnv>, route: Route, permits: Pe
 					retryAfterMs: result.retryAfterMs,
 					accept,
 					route: route.name,
-					scope: spec.policy === route.name ? "route" : "key",
+					scope,
 					views,
 					withRateLimitHeaders: route.rateLimitHeaders !== "none",
 				}),

@@ -16,6 +16,11 @@ export interface Bindings {
 
 export interface Variables {
 	config: GateConfig;
+	/**
+	 * The config's errors; empty when it is valid. When not, `config` holds no route and no origin, only where the
+	 * admin surface is and how paths are made canonical: only the admin surface answers, to report the errors.
+	 */
+	configErrors: readonly string[];
 	/** The request's canonical path: matched against the admin prefix and the routes, and sent to the origin. */
 	path: string;
 	/** The matched route; null when the request passes through ungated. */

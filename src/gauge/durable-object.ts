@@ -36,8 +36,11 @@ export interface GaugeStatus {
 	readonly busiestKeys: { holder: string; inFlight: number }[];
 	/** On an adaptive route: the learned limit and what the algorithm sees; null on a fixed one. */
 	readonly adaptive: AdaptiveStatus | null;
-	/** Decisions isolates made without this object (local refusals, gauge errors, fail-open), as they reported them. */
-	readonly reported: { localRefused: number; gaugeErrors: number; failOpen: number };
+	/**
+	 * Decisions isolates made without this object (local refusals, gauge errors, fail-open), and the refusals of
+	 * the route's perKey shares (keyRefused), as they reported them.
+	 */
+	readonly reported: { localRefused: number; gaugeErrors: number; failOpen: number; keyRefused: number };
 	/** Permits leased to isolates in blocks, and how many were spare, as of each block's last check-in. */
 	readonly blocks: BlockTotals;
 }
@@ -61,7 +64,7 @@ export class Gauge extends DurableObject {
 	/** The blocks leased from this object, as of their last check-ins. */
 	private readonly ledger = new BlockLedger();
 	/** What isolates reported deciding on their own (in memory, like the other counters). */
-	private readonly reported: GaugeStatus["reported"] = { localRefused: 0, gaugeErrors: 0, failOpen: 0 };
+	private readonly reported: GaugeStatus["reported"] = { localRefused: 0, gaugeErrors: 0, failOpen: 0, keyRefused: 0 };
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
@@ -161,9 +164,10 @@ export class Gauge extends DurableObject {
 		return ready ? ready.then(() => this.sizeBlock(msg)) : this.sizeBlock(msg);
 	}
 
-	/** Counts an isolate's batch of decisions, once. */
-	report(report: Report): void {
+	/** Counts an isolate's batch of decisions, once, and the refusals of the route's perKey shares it made. */
+	report(report: Report, keyRefused = 0): void {
 		this.table.absorb(report);
+		this.reported.keyRefused += keyRefused;
 		this.reported.localRefused += report.localRefused;
 		this.reported.gaugeErrors += report.gaugeErrors;
 		this.reported.failOpen += report.failOpen;

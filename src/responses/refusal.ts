@@ -27,6 +27,11 @@ interface Answer {
 
 function answer({ status, text, plain = text, detail, accept = null, headers = {}, extensions = {} }: Answer): Response {
 	const h = new Headers(headers);
+	// Plain bytes, whatever the Accept-Encoding the Worker sees: the edge (and miniflare's imitation of it) rewrites
+	// every request's to "br, gzip", so a relayed answer (the loop's 508 under `wrangler dev`) came to a client that
+	// asked for no encoding in brotli. "identity" (no coding, RFC 9110 §12.5.3) is a coding the runtime leaves alone;
+	// these bodies are a few dozen bytes, nothing to gain by compressing them.
+	h.set("content-encoding", "identity");
 	if (wantsJson(accept)) {
 		// "about:blank": the status code says it all (RFC 9457 §4.2.1); the title is its phrase.
 		h.set("content-type", "application/problem+json");

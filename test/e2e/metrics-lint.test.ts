@@ -57,6 +57,10 @@ it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with 
 		timeoutMs: 10_000,
 	});
 	expect(text).toMatch(/^pressuregauge_admitted_total\{route="plain"\} [1-9]/m);
+	// Refusals by scope: the key's share (reported by isolates, about a second late) beside the route's own.
+	expect(text).toMatch(/^pressuregauge_refused_total\{route="keyed",scope="key"\} \d+$/m);
+	expect(text).toMatch(/^pressuregauge_refused_total\{route="plain",scope="route"\} \d+$/m);
+	expect(text).toMatch(/^pressuregauge_config_valid 1$/m);
 	expect(text).toMatch(/^pressuregauge_adaptive_limit\{route="learned",kind="ceiling"\} 20$/m);
 	expect(text).toMatch(/^pressuregauge_adaptive_samples_total\{route="learned",outcome="ok"\} 1$/m);
 	const lint = spawnSync(PROMTOOL, ["check", "metrics"], { input: text, encoding: "utf8", timeout: 10_000 });

@@ -27,6 +27,7 @@ beforeAll(async () => {
 		limits: {
 			routes: [
 				{ name: "learned", path: "/learned/*", adaptive: { min: 2, max: 30 } },
+				{ name: "keyed", path: "/keyed/*", limit: 10, perKey: { limit: 1, by: "header:x-user" } },
 				{ name: "slow", path: "/*", limit: 4 },
 			],
 		},
@@ -100,4 +101,21 @@ it.skipIf(!haveBrowser)("draws the limit and in-flight count over time, and an a
 	await expect.poll(() => learned.locator('[data-field="latency"]').textContent(), { timeout: 10_000 }).toMatch(/^\d+ \/ \d+ ms$/);
 	await mkdir("test-results", { recursive: true });
 	await page.screenshot({ path: "test-results/status-page-adaptive.png", fullPage: true });
+});
+
+it.skipIf(!haveBrowser)("counts a client's perKey refusals in the route's refusals per second", async () => {
+	const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+	await page.goto(`${gate.url}/__gauge/#token=${encodeURIComponent(LOCAL_ADMIN_TOKEN)}`);
+	const keyed = page.locator('[data-route="keyed"]');
+	await expect.poll(() => keyed.locator('[data-field="limit"]').textContent(), { timeout: 10_000 }).toBe("10");
+	// One client, one permit of its own: while one request holds it (1.5 s at the origin), the others are refused
+	// with scope "key", which the route's own Durable Object never sees. Several seconds of it, so polls see a rate.
+	const load = runLoad({ url: `${gate.url}/keyed/work`, requests: 60, concurrency: 3, init: { headers: { "x-user": "a" } } });
+	// Both from one rendering of the card: the page redraws it every second.
+	const rates = () =>
+		keyed.evaluate((card) => ["rps", "keyRps"].map((f) => Number(card.querySelector(`[data-field="${f}"]`)?.textContent ?? 0)));
+	await expect.poll(async () => Math.min(...(await rates())), { timeout: 15_000 }).toBeGreaterThan(0);
+	await mkdir("test-results", { recursive: true });
+	await page.screenshot({ path: "test-results/status-page-key-refusals.png", fullPage: true });
+	expect((await load).problems, "requests without an answer").toEqual([]);
 });
