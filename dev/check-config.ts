@@ -2,10 +2,10 @@
 // with the same parser the Worker runs.
 import "urlpattern-polyfill";
 import { unstable_readConfig } from "wrangler";
-import { blockSettings } from "../src/client/block-settings.ts";
 import type { Route } from "../src/config/parse.ts";
 import { parseConfig } from "../src/config/parse.ts";
-import { shareOf } from "../src/gauge/layout.ts";
+import { blockSettings } from "../src/isolate/block-settings.ts";
+import { shareOf } from "../src/object/layout.ts";
 
 const configPath = process.argv[2] ?? "wrangler.toml";
 const env = process.argv[3];

@@ -1,7 +1,7 @@
 // The messages between an isolate and a route's Durable Object when permits are leased in blocks (README, "Blocks").
 // The object's side is src/gauge/blocks.ts (wired into the Durable Object's checkIn/report); the Worker's side is
 // src/client/. Single permits (acquire/release/renew/cancel) keep their own types in src/gauge/lease-table.ts.
-import type { ShardRoute } from "./gauge/shard-shares.ts";
+import type { ShardRoute } from "./object/shard-shares.ts";
 
 /** Decisions one isolate made since its last report, counted once, globally, by the object that receives them. */
 export interface Report {

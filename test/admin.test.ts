@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAuthorized } from "../src/admin/auth.ts";
+import { isAuthorized } from "../src/gate/admin/auth.ts";
 import { keyObjectName } from "../src/gate/partition.ts";
 import { gate } from "./helpers/gate.ts";
 

@@ -3,9 +3,9 @@
 // not after the route's cutRelease grace (5 s by default; the same for a socket that lived an hour).
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { GaugeSpec } from "../src/gauge/permit.ts";
-import { acquirePermit, PermitGroup } from "../src/gauge/permit.ts";
-import { holdUntilClosed } from "../src/proxy/websocket.ts";
+import { holdUntilClosed } from "../src/hold/websocket.ts";
+import type { GaugeSpec } from "../src/isolate/permit.ts";
+import { acquirePermit, PermitGroup } from "../src/isolate/permit.ts";
 
 class FakeSocket extends EventTarget {
 	binaryType = "blob";

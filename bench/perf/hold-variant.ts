@@ -1,11 +1,11 @@
 // A copy of src/gate/hold-permit.ts with one piece switchable off per variant. Bench only.
 import { createMiddleware } from "hono/factory";
 import type { Route } from "../../src/config/parse.ts";
-import { sampling } from "../../src/gate/exchange-sample.ts";
 import { takePermits } from "../../src/gate/take-permits.ts";
 import type { GateEnv } from "../../src/gate/types.ts";
-import { PermitGroup } from "../../src/gauge/permit.ts";
-import { abortReason, deliveredLength, holdUntilDelivered, READ_AHEAD_BYTES } from "../../src/proxy/hold.ts";
+import { abortReason, deliveredLength, holdUntilDelivered, READ_AHEAD_BYTES } from "../../src/hold/hold.ts";
+import { sampling } from "../../src/isolate/exchange-sample.ts";
+import { PermitGroup } from "../../src/isolate/permit.ts";
 import { holdUntilEnded } from "./hold-ended.ts";
 import { holdUntilDeliveredPull } from "./hold-pull.ts";
 

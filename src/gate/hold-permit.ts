@@ -2,13 +2,13 @@
 // give them back exactly once when the exchange ends.
 import { createMiddleware } from "hono/factory";
 import type { Route } from "../config/parse.ts";
-import { PermitGroup } from "../gauge/permit.ts";
-import { isWebSocketUpgrade } from "../proxy/forward.ts";
-import { heldResponse } from "../proxy/hold-native.ts";
-import { holdUntilClosed } from "../proxy/websocket.ts";
+import { heldResponse } from "../hold/hold-native.ts";
+import { holdUntilClosed } from "../hold/websocket.ts";
+import { sampling } from "../isolate/exchange-sample.ts";
+import { PermitGroup } from "../isolate/permit.ts";
 import { setRateLimitHeaders } from "../responses/ratelimit-headers.ts";
 import { clientClosedRequest, upgradeRefused } from "../responses/refusal.ts";
-import { sampling } from "./exchange-sample.ts";
+import { isWebSocketUpgrade } from "./forward.ts";
 import { takePermits } from "./take-permits.ts";
 import type { GateEnv } from "./types.ts";
 

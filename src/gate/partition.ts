@@ -2,10 +2,10 @@
 
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
-import { blockSettings } from "../client/block-settings.ts";
 import type { KeySource, Route } from "../config/parse.ts";
-import { shareOf } from "../gauge/layout.ts";
-import type { GaugeSpec } from "../gauge/permit.ts";
+import { blockSettings } from "../isolate/block-settings.ts";
+import type { GaugeSpec } from "../isolate/permit.ts";
+import { shareOf } from "../object/layout.ts";
 import type { GateEnv } from "./types.ts";
 
 /** Keyless requests under `missing = "shared"` count against this one partition. */

@@ -1,16 +1,16 @@
 // Takes a request's permits in order (its key's share, then its route's total), or decides its answer
 // without the origin: a refusal, an unavailable gauge, or a client already gone.
 import type { Context } from "hono";
-import { scheduleReport } from "../client/reports.ts";
 import type { Route } from "../config/parse.ts";
-import type { PermitGroup, WaitUntil } from "../gauge/permit.ts";
-import { acquireFirst } from "../gauge/permit.ts";
+import type { IsolateCounters } from "../isolate/isolate-counters.ts";
+import { isolateCounters } from "../isolate/isolate-counters.ts";
+import type { PermitGroup, WaitUntil } from "../isolate/permit.ts";
+import { acquireFirst } from "../isolate/permit.ts";
+import { scheduleReport } from "../isolate/reports.ts";
 import { logSampled } from "../log.ts";
-import { isWebSocketUpgrade } from "../proxy/forward.ts";
 import type { LimitView } from "../responses/ratelimit-headers.ts";
 import { clientClosedRequest, gaugeUnavailable, retryAfterSeconds, tooManyRequests } from "../responses/refusal.ts";
-import type { IsolateCounters } from "./isolate-counters.ts";
-import { isolateCounters } from "./isolate-counters.ts";
+import { isWebSocketUpgrade } from "./forward.ts";
 import { gaugesFor } from "./partition.ts";
 import type { GateEnv } from "./types.ts";
 

@@ -1,8 +1,8 @@
 // The Hono environment shared by the gate's middleware: bindings in, per-request variables between steps.
 import type { GateConfig, Route } from "../config/parse.ts";
-import type { Gauge } from "../gauge/durable-object.ts";
-import type { ReleaseReason } from "../gauge/permit.ts";
-import type { Exchange } from "./exchange-sample.ts";
+import type { Exchange } from "../isolate/exchange-sample.ts";
+import type { ReleaseReason } from "../isolate/permit.ts";
+import type { Gauge } from "../object/durable-object.ts";
 
 export interface Bindings {
 	readonly GAUGE: DurableObjectNamespace<Gauge>;
@@ -40,7 +40,7 @@ declare global {
 		interface Env extends Bindings {}
 		/** The main module's exports (`exports` from cloudflare:workers, ctx.exports) and the Durable Object classes. */
 		interface GlobalProps {
-			mainModule: typeof import("../index.ts");
+			mainModule: typeof import("./index.ts");
 			durableNamespaces: "Gauge";
 		}
 	}

@@ -1,15 +1,15 @@
 // The Worker's side of the gauge: ask a Durable Object for a permit, and give it back exactly once.
 import type { ExchangeSample } from "../adaptive/sample.ts";
 import type { AdaptiveSettings } from "../adaptive/settings.ts";
-import type { BlockSettings } from "../client/block-pool.ts";
-import { acquireFromBlock, poolFor } from "../client/blocks.ts";
 import type { LocationHint } from "../config/schema.ts";
 import { log, logSampled } from "../log.ts";
-import type { Gauge } from "./durable-object.ts";
+import type { Gauge } from "../object/durable-object.ts";
+import type { AcquireRequest } from "../object/lease-table.ts";
+import type { ShardRoute } from "../object/shard-shares.ts";
+import type { BlockSettings } from "./block-pool.ts";
+import { acquireFromBlock, poolFor } from "./blocks.ts";
 import type { Decision } from "./full-hints.ts";
 import { fullHints } from "./full-hints.ts";
-import type { AcquireRequest } from "./lease-table.ts";
-import type { ShardRoute } from "./shard-shares.ts";
 import { gaugeStub } from "./stub.ts";
 
 export type ReleaseReason =

@@ -1,8 +1,8 @@
 // The route reports in the Prometheus text exposition format (version 0.0.4): counters end in _total,
 // gauges are plain, hold times are a histogram with cumulative le buckets, _sum and _count.
-import { OUTCOMES } from "../adaptive/sample.ts";
-import type { AdaptiveStatus } from "../gauge/adaptive-gauge.ts";
-import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
+import { OUTCOMES } from "../../adaptive/sample.ts";
+import type { AdaptiveStatus } from "../../object/adaptive-gauge.ts";
+import { HOLD_BUCKETS_MS } from "../../object/lease-table.ts";
 import type { RouteReport } from "./report.ts";
 
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

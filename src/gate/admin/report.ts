@@ -1,14 +1,14 @@
 // What the admin surface reports per route, gathered once and shown as JSON, Prometheus text or a page.
-import type { Route } from "../config/parse.ts";
-import type { IsolateCounters } from "../gate/isolate-counters.ts";
-import { routeGauges } from "../gate/partition.ts";
-import type { AdaptiveStatus } from "../gauge/adaptive-gauge.ts";
-import type { Gauge, GaugeStatus } from "../gauge/durable-object.ts";
-import { totalOf } from "../gauge/layout.ts";
-import { BUSIEST_HOLDERS, rankHolders } from "../gauge/lease-store.ts";
-import type { HoldHistogram } from "../gauge/lease-table.ts";
-import { HOLD_BUCKETS_MS } from "../gauge/lease-table.ts";
-import { gaugeStub } from "../gauge/stub.ts";
+import type { Route } from "../../config/parse.ts";
+import type { IsolateCounters } from "../../isolate/isolate-counters.ts";
+import { gaugeStub } from "../../isolate/stub.ts";
+import type { AdaptiveStatus } from "../../object/adaptive-gauge.ts";
+import type { Gauge, GaugeStatus } from "../../object/durable-object.ts";
+import { totalOf } from "../../object/layout.ts";
+import { BUSIEST_HOLDERS, rankHolders } from "../../object/lease-store.ts";
+import type { HoldHistogram } from "../../object/lease-table.ts";
+import { HOLD_BUCKETS_MS } from "../../object/lease-table.ts";
+import { routeGauges } from "../partition.ts";
 
 export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adaptive" | "reported"> {
 	readonly name: string;

@@ -3,15 +3,15 @@ import type { Context } from "hono";
 // hono/tiny routes with one RegExp per route: the gate has a handful, and the default preset's two
 // routers (RegExpRouter + TrieRouter) cost 15 KB of the Worker's bundle (README, "npm run check").
 import { Hono } from "hono/tiny";
+import { log } from "../log.ts";
+import { internalError } from "../responses/refusal.ts";
 import { adminSurface } from "./admin/index.ts";
-import { holdPermit } from "./gate/hold-permit.ts";
-import { loadConfig } from "./gate/load-config.ts";
-import { matchRoute } from "./gate/match-route.ts";
-import { normalizePath } from "./gate/normalize-path.ts";
-import { proxy } from "./gate/proxy.ts";
-import type { GateEnv } from "./gate/types.ts";
-import { log } from "./log.ts";
-import { internalError } from "./responses/refusal.ts";
+import { holdPermit } from "./hold-permit.ts";
+import { loadConfig } from "./load-config.ts";
+import { matchRoute } from "./match-route.ts";
+import { normalizePath } from "./normalize-path.ts";
+import { proxy } from "./proxy.ts";
+import type { GateEnv } from "./types.ts";
 
 export function createApp(): Hono<GateEnv> {
 	const app = new Hono<GateEnv>();

@@ -1,14 +1,15 @@
 // The Worker's side of blocks: admit from this isolate's pool when it can, check in with the gauge's object when
 // it must (pool dry, spares held too long, window running out, idle), all from the current request's context.
-import type { Gauge } from "../gauge/durable-object.ts";
-import { fullHints } from "../gauge/full-hints.ts";
-import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "../gauge/permit.ts";
-import { consultHint, graceMsFor } from "../gauge/permit.ts";
-import { gaugeStub } from "../gauge/stub.ts";
+
 import { log, logSampled } from "../log.ts";
+import type { Gauge } from "../object/durable-object.ts";
 import type { CheckIn } from "../protocol.ts";
 import type { Block, Held, Plan } from "./block-pool.ts";
 import { BlockPool, STALE_CHECK_IN_MS } from "./block-pool.ts";
+import { fullHints } from "./full-hints.ts";
+import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "./permit.ts";
+import { consultHint, graceMsFor } from "./permit.ts";
+import { gaugeStub } from "./stub.ts";
 
 /** How often a request waiting for another's check-in looks at the pool again. */
 const POLL_MS = 2;

@@ -1,12 +1,12 @@
 // The admin surface under ADMIN_PREFIX: guarded by ADMIN_TOKEN, never proxied to the origin.
 import { createMiddleware } from "hono/factory";
 import { Hono } from "hono/tiny";
-import { loadConfig } from "../gate/load-config.ts";
-import { routeGauges } from "../gate/partition.ts";
-import type { GateEnv } from "../gate/types.ts";
-import { totalOf } from "../gauge/layout.ts";
-import { gaugeStub } from "../gauge/stub.ts";
-import { log } from "../log.ts";
+import { gaugeStub } from "../../isolate/stub.ts";
+import { log } from "../../log.ts";
+import { totalOf } from "../../object/layout.ts";
+import { loadConfig } from "../load-config.ts";
+import { routeGauges } from "../partition.ts";
+import type { GateEnv } from "../types.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
 import { STATUS_PAGE } from "./page.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from "./prometheus.ts";

@@ -1,12 +1,12 @@
 // Batched reports of what this isolate decided without its route's object (refusals from its "full" hint,
 // failed object calls, fail-open admissions), so that /status and /metrics count every isolate's once.
 import type { Route } from "../config/parse.ts";
-import type { IsolateCounters } from "../gate/isolate-counters.ts";
-import { isolateCounters } from "../gate/isolate-counters.ts";
-import type { Gauge } from "../gauge/durable-object.ts";
-import type { WaitUntil } from "../gauge/permit.ts";
-import { gaugeStub } from "../gauge/stub.ts";
+import type { Gauge } from "../object/durable-object.ts";
 import { emptyReport } from "../protocol.ts";
+import type { IsolateCounters } from "./isolate-counters.ts";
+import { isolateCounters } from "./isolate-counters.ts";
+import type { WaitUntil } from "./permit.ts";
+import { gaugeStub } from "./stub.ts";
 
 /** A report leaves at most this long after the decisions it carries (README, "Blocks": "about a second late"). */
 export const FLUSH_MS = 1_000;
