@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { READ_AHEAD_BYTES } from "../src/hold/hold.ts";
 import { heldResponse, holdUntilRead } from "../src/hold/hold-native.ts";
-import type { Releasable, ReleaseReason } from "../src/isolate/permit.ts";
+import type { Releasable, ReleaseReason } from "../src/isolate/permit-types.ts";
 import { expectInFlight, gate } from "./helpers/gate.ts";
 
 /** A permit that records every release; only the first counts, as with the real ones. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { keepLeases } from "../src/hold/websocket.ts";
-import type { ReleaseReason, Renewable, RenewOutcome } from "../src/isolate/permit.ts";
+import type { ReleaseReason, Renewable, RenewOutcome } from "../src/isolate/permit-types.ts";
 
 const HOLD_MS = 600;
 

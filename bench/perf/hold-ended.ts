@@ -2,7 +2,7 @@
 
 import type { HeldBody } from "../../src/hold/hold.ts";
 import { abortReason, READ_AHEAD_BYTES } from "../../src/hold/hold.ts";
-import type { Releasable } from "../../src/isolate/permit.ts";
+import type { Releasable } from "../../src/isolate/permit-types.ts";
 
 /**
  * Pipes a body of unknown length (the client waits for the end of the stream) through a native

@@ -2,7 +2,7 @@
 
 import type { HeldBody } from "../../src/hold/hold.ts";
 import { abortReason, READ_AHEAD_BYTES } from "../../src/hold/hold.ts";
-import type { Releasable, ReleaseReason } from "../../src/isolate/permit.ts";
+import type { Releasable, ReleaseReason } from "../../src/isolate/permit-types.ts";
 
 export function holdUntilDeliveredPull(
 	body: ReadableStream<Uint8Array>,

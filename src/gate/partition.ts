@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { KeySource, Route } from "../config/parse.ts";
 import { blockSettings } from "../isolate/block-settings.ts";
-import type { GaugeSpec } from "../isolate/permit.ts";
+import type { GaugeSpec } from "../isolate/permit-types.ts";
 import { shareOf } from "../object/layout.ts";
 import type { GateEnv } from "./types.ts";
 

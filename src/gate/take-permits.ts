@@ -4,9 +4,11 @@ import type { Context } from "hono";
 import type { Route } from "../config/parse.ts";
 import type { IsolateCounters } from "../isolate/isolate-counters.ts";
 import { isolateCounters } from "../isolate/isolate-counters.ts";
-import type { PermitGroup, WaitUntil } from "../isolate/permit.ts";
+import type { PermitGroup } from "../isolate/permit.ts";
 import { acquireFirst } from "../isolate/permit.ts";
+import type { WaitUntil } from "../isolate/permit-types.ts";
 import { scheduleReport } from "../isolate/reports.ts";
+import { gaugeNamespace } from "../isolate/stub.ts";
 import { logSampled } from "../log.ts";
 import type { LimitView } from "../responses/ratelimit-headers.ts";
 import { clientClosedRequest, gaugeUnavailable, retryAfterSeconds, tooManyRequests } from "../responses/refusal.ts";
@@ -35,12 +37,12 @@ export async function takePermits(c: Context<GateEnv>, route: Route, permits: Pe
 	// What this isolate decides without the route's object reaches the object in batches, counted once there.
 	const counted = (what: keyof IsolateCounters): void => {
 		isolateCounters(route.name)[what]++;
-		scheduleReport(c.env.GAUGE, route, waitUntil);
+		scheduleReport(gaugeNamespace(c.env.GAUGE), route, waitUntil);
 	};
 	// A held WebSocket keeps its permit for hours and renews it alone: it takes a lease of its own, never a block's.
 	const single = route.websocket === "hold" && isWebSocketUpgrade(c.req.raw);
 	for (const alternatives of await gaugesFor(c, route)) {
-		const { spec, result } = await acquireFirst(c.env.GAUGE, alternatives, waitUntil, clientGone, single);
+		const { spec, result } = await acquireFirst(gaugeNamespace(c.env.GAUGE), alternatives, waitUntil, clientGone, single);
 		if (result.kind === "granted") {
 			permits.add(result.permit);
 			// q and r from the same limit: the quota in force; r is what the answering object has free (on a

@@ -5,7 +5,7 @@
 // Tried and dropped: a native IdentityTransformStream piped with pipeTo for bodies of unknown length. Its writes
 // wait for a reader whatever its highWaterMark (workerd, seen in test), so a client that never reads (one the
 // runtime did not report gone, workerd #6832) would keep a small body's permit: holdUntilDelivered reads ahead.
-import type { Releasable } from "../isolate/permit.ts";
+import type { Releasable } from "../isolate/permit-types.ts";
 import { abortReason, deliveredLength, holdUntilDelivered, READ_AHEAD_BYTES } from "./hold.ts";
 
 /** Hands `promise` to ExecutionContext.waitUntil: the permit's release must outlive the response. */

@@ -1,5 +1,5 @@
 // Holds a permit until the response body has been completely delivered, and gives it back on every other ending.
-import type { Releasable, ReleaseReason } from "../isolate/permit.ts";
+import type { Releasable, ReleaseReason } from "../isolate/permit-types.ts";
 
 /**
  * How much of a body the gate reads ahead of the client. A response that fits is read to its end as

@@ -1,6 +1,6 @@
 // Holds a permit for a WebSocket's whole life: the Worker relays the socket, renews the lease while it is
 // open, and gives the permit back when either side closes it (README, "WebSockets").
-import type { ReleaseReason, Renewable } from "../isolate/permit.ts";
+import type { ReleaseReason, Renewable } from "../isolate/permit-types.ts";
 
 /**
  * A signal for the opening handshake only: it follows `deadline` until `detach()`. Aborting a fetch's

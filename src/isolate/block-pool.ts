@@ -2,8 +2,7 @@
 // for how many. Plain data and the clock passed in: no promise is ever kept here, because promises must not
 // cross from one request's context to another's (PLATFORM.md). The I/O lives in src/client/blocks.ts.
 
-import type { ShardRoute } from "../object/shard-shares.ts";
-import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
+import type { CheckIn, CheckInAnswer, Report, ShardRoute } from "../protocol.ts";
 import { emptyReport, MAX_HOLD_SAMPLES } from "../protocol.ts";
 import type { BlockSettings } from "./block-settings.ts";
 

@@ -1,14 +1,14 @@
 // The Worker's side of blocks: admit from this isolate's pool when it can, check in with the gauge's object when
 // it must (pool dry, spares held too long, window running out, idle), all from the current request's context.
 
+import type { GaugeRpc } from "../gauge-rpc.ts";
 import { log, logSampled } from "../log.ts";
-import type { Gauge } from "../object/durable-object.ts";
 import type { CheckIn } from "../protocol.ts";
 import type { Block, Held, Plan } from "./block-pool.ts";
 import { BlockPool, STALE_CHECK_IN_MS } from "./block-pool.ts";
-import { fullHints } from "./full-hints.ts";
-import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "./permit.ts";
-import { consultHint, graceMsFor } from "./permit.ts";
+import { consultHint, fullHints } from "./full-hints.ts";
+import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "./permit-types.ts";
+import { graceMsFor } from "./permit-types.ts";
 import { gaugeStub } from "./stub.ts";
 
 /** How often a request waiting for another's check-in looks at the pool again. */
@@ -28,7 +28,7 @@ export function poolFor(spec: GaugeSpec): BlockPool | null {
 	return pool;
 }
 
-type Stub = DurableObjectStub<Gauge>;
+type Stub = DurableObjectStub<GaugeRpc>;
 /**
  * The object's stub, made on first use within this request: most admissions never call the object, and making a
  * stub hashes the name. (Not kept across requests: a stub belongs to the request that made it.)
@@ -41,7 +41,7 @@ type StubRef = () => Stub;
  * request may queue and the block could not grow).
  */
 export async function acquireFromBlock(
-	ns: DurableObjectNamespace<Gauge>,
+	ns: DurableObjectNamespace<GaugeRpc>,
 	spec: GaugeSpec,
 	waitUntil: WaitUntil,
 	tentative = false,
@@ -112,7 +112,7 @@ export async function acquireFromBlock(
 	};
 }
 
-function stubRef(ns: DurableObjectNamespace<Gauge>, spec: GaugeSpec): StubRef {
+function stubRef(ns: DurableObjectNamespace<GaugeRpc>, spec: GaugeSpec): StubRef {
 	let stub: Stub | null = null;
 	return () => {
 		stub ??= gaugeStub(ns, spec.objectName, spec.locationHint);

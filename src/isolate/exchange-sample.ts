@@ -2,7 +2,8 @@
 // (no call of its own).
 import type { ExchangeSample } from "../adaptive/sample.ts";
 import { outcomeOf } from "../adaptive/sample.ts";
-import type { PermitGroup, Releasable, ReleaseReason } from "./permit.ts";
+import type { PermitGroup } from "./permit.ts";
+import type { Releasable, ReleaseReason } from "./permit-types.ts";
 
 /** What the proxy saw: when it asked the origin, how long the headers took, and the status (null: no answer). */
 export interface Exchange {

@@ -8,6 +8,8 @@
 // believed free ask the object ("probes"); the rest are still refused here. Every answer from the object
 // corrects the belief.
 
+import type { GaugeSpec, PermitResult } from "./permit-types.ts";
+
 /** The shortest and longest a hint lives, whatever the Durable Object expects. */
 export const MIN_HINT_MS = 50;
 export const MAX_HINT_MS = 250;
@@ -121,3 +123,22 @@ export class FullHints {
 
 /** One per isolate. */
 export const fullHints = new FullHints();
+
+/**
+ * The isolate's "full" hint for the spec's gauge: a refusal answered from memory (no object call), or whether the
+ * call about to be made is a probe. Requests that would wait (queue) or be admitted anyway (dry-run) always reach
+ * the object (`hinted` false).
+ */
+export function consultHint(
+	spec: GaugeSpec,
+	now: number,
+): { hinted: boolean; decision: { refuse: PermitResult & { kind: "refused" } } | { probe: boolean } } {
+	const hinted = !spec.queue && !spec.dryRun;
+	const decision: Decision = hinted ? fullHints.check(spec.objectName, now) : { probe: false };
+	if (!("refuse" in decision)) return { hinted, decision };
+	const { limit, quota, freeAt } = decision.refuse;
+	return {
+		hinted,
+		decision: { refuse: { kind: "refused", retryAfterMs: Math.max(0, freeAt - now), inFlight: limit, limit, quota, local: true } },
+	};
+}

@@ -1,11 +1,11 @@
 // Batched reports of what this isolate decided without its route's object (refusals from its "full" hint,
 // failed object calls, fail-open admissions), so that /status and /metrics count every isolate's once.
 import type { Route } from "../config/parse.ts";
-import type { Gauge } from "../object/durable-object.ts";
+import type { GaugeRpc } from "../gauge-rpc.ts";
 import { emptyReport } from "../protocol.ts";
 import type { IsolateCounters } from "./isolate-counters.ts";
 import { isolateCounters } from "./isolate-counters.ts";
-import type { WaitUntil } from "./permit.ts";
+import type { WaitUntil } from "./permit-types.ts";
 import { gaugeStub } from "./stub.ts";
 
 /** A report leaves at most this long after the decisions it carries (README, "Blocks": "about a second late"). */
@@ -20,7 +20,7 @@ const flushing = new Map<string, number>();
  * Sends the route's new counts to its object FLUSH_MS from now, from this request's waitUntil. At most one
  * flush per route is under way; a later request schedules the next one.
  */
-export function scheduleReport(ns: DurableObjectNamespace<Gauge>, { name: route, locationHint }: Route, waitUntil: WaitUntil): void {
+export function scheduleReport(ns: DurableObjectNamespace<GaugeRpc>, { name: route, locationHint }: Route, waitUntil: WaitUntil): void {
 	const now = Date.now();
 	const since = flushing.get(route);
 	if (since !== undefined && now - since < 3 * FLUSH_MS) return;
@@ -36,7 +36,7 @@ const MAX_ROUNDS = 10;
  * Every FLUSH_MS, sends what is new; stops once a round finds nothing new. Decisions made while a report is on
  * its way go out in the next round, so none waits for another request to come along.
  */
-async function flushLater(stub: DurableObjectStub<Gauge>, route: string): Promise<void> {
+async function flushLater(stub: DurableObjectStub<GaugeRpc>, route: string): Promise<void> {
 	try {
 		for (let round = 0; round < MAX_ROUNDS; round++) {
 			await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));

@@ -2,6 +2,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ExchangeSample } from "../adaptive/sample.ts";
 import type { AdaptiveSettings } from "../adaptive/settings.ts";
+import type { GaugeRpc } from "../gauge-rpc.ts";
 import { log } from "../log.ts";
 import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
 import type { AdaptiveStatus } from "./adaptive-gauge.ts";
@@ -42,7 +43,7 @@ export interface GaugeStatus {
 	readonly blocks: BlockTotals;
 }
 
-export class Gauge extends DurableObject {
+export class Gauge extends DurableObject implements GaugeRpc {
 	/** The time source. Tests replace it to move time without sleeping. */
 	clock: () => number = Date.now;
 	/** When this instance started: counters live in memory, so they begin again with every restart. */

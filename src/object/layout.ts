@@ -11,21 +11,16 @@
 // lease): a shard that a shrink removed keeps counting its leases until they are gone. A runtime limit raised or
 // lowered on one layout applies at once. Pure: the clock is passed in.
 
+import type { Layout } from "../protocol.ts";
+
+export type { Layout } from "../protocol.ts";
+
 /** How long a shard may grant against its copy of the shares before it must ask shard 0 again. */
 export const COPY_TTL_MS = 10_000;
 /** A layout not seen for this long, while another one was, has no isolate left (the rollout is over). */
 export const RETIRE_AFTER_MS = 60_000;
 /** Slack for calls in flight and clocks that differ between objects. */
 const MARGIN_MS = 1_000;
-
-/** What one deployed config asks of a route. */
-export interface Layout {
-	/** The route's configured limit. */
-	readonly total: number;
-	readonly shards: number;
-	/** How long its route leases live (maxHoldMs). */
-	readonly leaseMs: number;
-}
 
 /** What a shard needs to grant: its share, and the route's total in force. */
 export interface LayoutCopy {

@@ -1,63 +1,11 @@
 // The permit gauge's rules, free of I/O and of the clock: every call is handed `now`.
 import type { AdaptiveSettings } from "../adaptive/settings.ts";
-import type { Report } from "../protocol.ts";
+import type { AcquireRequest, AcquireResult, RefusalReason, Report } from "../protocol.ts";
+
+export type { AcquireRequest, AcquireResult, RefusalReason } from "../protocol.ts";
+
 import type { Lease, LeaseStore } from "./lease-store.ts";
 import type { ShardRoute } from "./shard-shares.ts";
-
-export interface AcquireRequest {
-	/** Made by the caller before it asks, so a retried acquire cannot take a second permit. */
-	readonly leaseId: string;
-	readonly limit: number;
-	/** How long the lease lives if it is never released: the backstop against leaks. */
-	readonly maxHoldMs: number;
-	/** Count a refusal as a dry-run refusal (the caller admits the request anyway). */
-	readonly dryRun?: boolean;
-	/** Who holds the lease within this gauge (a key's object name), for "busiest keys". */
-	readonly holder?: string;
-	/** Wait in FIFO order for a permit instead of being refused at once. */
-	readonly queue?: { readonly size: number; readonly maxWaitMs: number };
-	/**
-	 * Not the request's last try (another shard of the route follows): it never waits, and a refusal is not
-	 * counted, so a request refused by every shard it tried counts once, on the last.
-	 */
-	readonly tentative?: boolean;
-	/** The asking isolate's block pool id, when it has one: its own refusals are no pressure on its block (blocks.ts). */
-	readonly isolate?: string;
-	/** On a route's shard: the object grants against the route's layout record, not against `limit`. */
-	readonly shard?: ShardRoute;
-	/** On an adaptive route: the object learns the limit within these bounds, and `limit` is only its ceiling. */
-	readonly adaptive?: AdaptiveSettings;
-}
-
-/** Why a permit was not granted. */
-export type RefusalReason =
-	| "full"
-	/** This lease id was already released (a late, duplicate acquire). */
-	| "released"
-	| "queue-full"
-	| "queue-timeout"
-	/** The caller gave up while waiting (its client went away). */
-	| "cancelled";
-
-export type AcquireResult =
-	| {
-			readonly ok: true;
-			readonly leaseId: string;
-			readonly expiresAt: number;
-			readonly inFlight: number;
-			readonly limit: number;
-			/** The policy's quota in force: a route's total over all its shards, or a key's limit. */
-			readonly quota: number;
-	  }
-	| {
-			readonly ok: false;
-			readonly reason: RefusalReason;
-			readonly inFlight: number;
-			readonly limit: number;
-			readonly quota: number;
-			/** When a permit is likely to free, from the holds seen so far. */
-			readonly retryAfterMs: number;
-	  };
 
 export interface GaugeCounters {
 	admitted: number;

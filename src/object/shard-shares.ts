@@ -1,16 +1,11 @@
 // What a route shard may grant: shard 0 keeps the route's layout record (in SQLite); every other shard keeps a
 // copy of the shares it got from shard 0, trusted for COPY_TTL_MS, and asks again before granting past that,
 // or when a caller brings a layout the copy does not know.
-import type { Layout, LayoutCopy, LayoutState } from "./layout.ts";
+import type { Layout, ShardRoute } from "../protocol.ts";
+import type { LayoutCopy, LayoutState } from "./layout.ts";
 import { COPY_TTL_MS, emptyLayoutState, LayoutRecord, layoutKey, totalOf } from "./layout.ts";
 
-/** Where a route shard is: its index, its caller's layout, and the object that keeps the record (shard 0). */
-export interface ShardRoute {
-	readonly index: number;
-	/** The object name of shard 0, `route:<name>`. */
-	readonly record: string;
-	readonly layout: Layout;
-}
+export type { ShardRoute } from "../protocol.ts";
 
 /** A layout a shard's callers brought, and how long ago (a duration, so clocks of different objects do not matter). */
 export interface SeenLayout extends Layout {
