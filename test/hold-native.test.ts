@@ -1,4 +1,4 @@
-// The native hold (src/proxy/hold-native.ts): each ending releases once, with its reason, before the client sees
+// The native hold (src/hold/hold-native.ts): each ending releases once, with its reason, before the client sees
 // the body; and which bodies it takes.
 import { describe, expect, it } from "vitest";
 import { READ_AHEAD_BYTES } from "../src/hold/hold.ts";

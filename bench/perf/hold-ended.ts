@@ -1,4 +1,4 @@
-// Tried and dropped (see src/proxy/hold-native.ts): a native IdentityTransformStream pipe. Bench only.
+// Tried and dropped (see src/hold/hold-native.ts): a native IdentityTransformStream pipe. Bench only.
 
 import type { HeldBody } from "../../src/hold/hold.ts";
 import { abortReason, READ_AHEAD_BYTES } from "../../src/hold/hold.ts";

@@ -1,6 +1,6 @@
 // One isolate's pool of permits leased in a block from one gauge: admit locally, decide when to check in and
 // for how many. Plain data and the clock passed in: no promise is ever kept here, because promises must not
-// cross from one request's context to another's (PLATFORM.md). The I/O lives in src/client/blocks.ts.
+// cross from one request's context to another's (PLATFORM.md). The I/O lives in src/isolate/blocks.ts.
 
 import type { CheckIn, CheckInAnswer, Report, ShardRoute } from "../protocol.ts";
 import { emptyReport, MAX_HOLD_SAMPLES } from "../protocol.ts";

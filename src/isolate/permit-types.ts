@@ -71,7 +71,7 @@ export interface GaugeSpec {
 export type PermitResult =
 	| {
 			readonly kind: "granted";
-			/** A lease of its own, or one of its isolate's block (src/client/blocks.ts). */
+			/** A lease of its own, or one of its isolate's block (src/isolate/blocks.ts). */
 			readonly permit: Renewable;
 			readonly inFlight: number;
 			readonly limit: number;

@@ -152,7 +152,7 @@ export class Gauge extends DurableObject implements GaugeRpc {
 	}
 
 	/**
-	 * An isolate's block: grown, shrunk, renewed or given back (src/gauge/blocks.ts), with its batched report.
+	 * An isolate's block: grown, shrunk, renewed or given back (src/object/blocks.ts), with its batched report.
 	 * Sized against the limit in force (a shard's share, a runtime limit). Permits a block gives back go to
 	 * waiters first. A route shard first makes sure it knows its share (see layout.ts).
 	 */

@@ -1,11 +1,9 @@
 // The permit gauge's rules, free of I/O and of the clock: every call is handed `now`.
-import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { AcquireRequest, AcquireResult, RefusalReason, Report } from "../protocol.ts";
 
 export type { AcquireRequest, AcquireResult, RefusalReason } from "../protocol.ts";
 
 import type { Lease, LeaseStore } from "./lease-store.ts";
-import type { ShardRoute } from "./shard-shares.ts";
 
 export interface GaugeCounters {
 	admitted: number;
