@@ -58,6 +58,11 @@ export type AcquireResult =
 			readonly retryAfterMs: number;
 	  };
 
+/** Shard i's fixed share of a total: shares differ by at most one and add up to the total. */
+export function shareOf(total: number, shards: number, i: number): number {
+	return Math.floor(total / shards) + (i < total % shards ? 1 : 0);
+}
+
 /** Where a route shard is: its index, its caller's layout, and the object that keeps the record (shard 0). */
 export interface ShardRoute {
 	readonly index: number;

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ConfigVars } from "../src/config/parse.ts";
 import { parseConfig } from "../src/config/parse.ts";
+import { keyShare, routeGauges } from "../src/core/partition.ts";
 import { reportRoutes } from "../src/gate/admin/report.ts";
-import { keyShare, routeGauges } from "../src/gate/partition.ts";
 import { blockSettings } from "../src/isolate/block-settings.ts";
 import type { Gauge } from "../src/object/durable-object.ts";
 

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TAG_HEADER } from "../dev/origin.ts";
-import { keyObjectName } from "../src/gate/partition.ts";
+import { keyObjectName } from "../src/core/partition.ts";
 import { isolateCounters } from "../src/isolate/isolate-counters.ts";
 import type { GaugeStatus } from "../src/object/durable-object.ts";
 import type { Gate } from "./helpers/gate.ts";

@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keyObjectName } from "../src/gate/partition.ts";
+import { keyObjectName } from "../src/core/partition.ts";
 import type { Gauge } from "../src/object/durable-object.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 

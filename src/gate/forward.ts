@@ -1,4 +1,5 @@
 // Forwards a request to the origin as an HTTP proxy should (RFC 9110 §7.6), streaming both bodies.
+import { isWebSocketUpgrade } from "../hold/websocket.ts";
 
 /** The pseudonym this gate adds to Via (RFC 9110 §7.6.3), and looks for to detect a loop. */
 export const VIA_PSEUDONYM = "pressure-gauge";
@@ -22,12 +23,6 @@ export function endToEndHeaders(headers: Headers): Headers {
 	const named = (headers.get("connection") ?? "").split(",").map((h) => h.trim().toLowerCase());
 	for (const name of [...HOP_BY_HOP, ...named]) if (name) out.delete(name);
 	return out;
-}
-
-/** A WebSocket opening handshake (RFC 6455 §4.1): a GET whose Upgrade header lists "websocket". */
-export function isWebSocketUpgrade(request: Request): boolean {
-	const upgrade = request.headers.get("upgrade");
-	return request.method === "GET" && upgrade !== null && upgrade.split(",").some((p) => p.trim().toLowerCase() === "websocket");
 }
 
 export function hasPassedThisGate(request: Request): boolean {

@@ -2,6 +2,12 @@
 // open, and gives the permit back when either side closes it (README, "WebSockets").
 import type { ReleaseReason, Renewable } from "../isolate/permit-types.ts";
 
+/** A WebSocket opening handshake (RFC 6455 §4.1): a GET whose Upgrade header lists "websocket". */
+export function isWebSocketUpgrade(request: Request): boolean {
+	const upgrade = request.headers.get("upgrade");
+	return request.method === "GET" && upgrade !== null && upgrade.split(",").some((p) => p.trim().toLowerCase() === "websocket");
+}
+
 /**
  * A signal for the opening handshake only: it follows `deadline` until `detach()`. Aborting a fetch's
  * signal after its 101 tears the origin's socket down (seen in workerd: the socket closes with 1006), so

@@ -12,8 +12,10 @@
 // lowered on one layout applies at once. Pure: the clock is passed in.
 
 import type { Layout } from "../protocol.ts";
+import { shareOf } from "../protocol.ts";
 
 export type { Layout } from "../protocol.ts";
+export { shareOf } from "../protocol.ts";
 
 /** How long a shard may grant against its copy of the shares before it must ask shard 0 again. */
 export const COPY_TTL_MS = 10_000;
@@ -37,11 +39,6 @@ export interface LayoutState {
 	past: { shares: number[]; until: number }[];
 	/** The longest lease any layout ever asked for: how long a replaced share's leases may live. */
 	maxLeaseMs: number;
-}
-
-/** Shard i's fixed share of a total: shares differ by at most one and add up to the total. */
-export function shareOf(total: number, shards: number, i: number): number {
-	return Math.floor(total / shards) + (i < total % shards ? 1 : 0);
 }
 
 export function layoutKey(layout: Pick<Layout, "total" | "shards">): string {

@@ -1,11 +1,11 @@
 // The admin surface under ADMIN_PREFIX: guarded by ADMIN_TOKEN, never proxied to the origin.
 import { createMiddleware } from "hono/factory";
 import { Hono } from "hono/tiny";
+import { routeGauges } from "../../core/partition.ts";
 import { gaugeStub } from "../../isolate/stub.ts";
 import { log } from "../../log.ts";
 import { totalOf } from "../../object/layout.ts";
 import { loadConfig } from "../load-config.ts";
-import { routeGauges } from "../partition.ts";
 import type { GateEnv } from "../types.ts";
 import { isAuthorized, unauthorized } from "./auth.ts";
 import { STATUS_PAGE } from "./page.ts";

@@ -1,5 +1,6 @@
 // What the admin surface reports per route, gathered once and shown as JSON, Prometheus text or a page.
 import type { Route } from "../../config/parse.ts";
+import { routeGauges } from "../../core/partition.ts";
 import type { IsolateCounters } from "../../isolate/isolate-counters.ts";
 import { gaugeStub } from "../../isolate/stub.ts";
 import type { AdaptiveStatus } from "../../object/adaptive-gauge.ts";
@@ -8,7 +9,6 @@ import { totalOf } from "../../object/layout.ts";
 import { BUSIEST_HOLDERS, rankHolders } from "../../object/lease-store.ts";
 import type { HoldHistogram } from "../../object/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../../object/lease-table.ts";
-import { routeGauges } from "../partition.ts";
 
 export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adaptive" | "reported"> {
 	readonly name: string;

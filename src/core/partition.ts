@@ -1,12 +1,8 @@
 // Which gauges a request must pass: its key's share (when the route sets perKey), then the route's total.
-
-import type { Context } from "hono";
-import { getCookie } from "hono/cookie";
 import type { KeySource, Route } from "../config/parse.ts";
 import { blockSettings } from "../isolate/block-settings.ts";
 import type { GaugeSpec } from "../isolate/permit-types.ts";
-import { shareOf } from "../object/layout.ts";
-import type { GateEnv } from "./types.ts";
+import { shareOf } from "../protocol.ts";
 
 /** Keyless requests under `missing = "shared"` count against this one partition. */
 export const MISSING_KEY = "\u0000missing";
@@ -15,14 +11,34 @@ export const MISSING_KEY = "\u0000missing";
  * The request's partition key, or null when it has none. The client IP comes from CF-Connecting-IP,
  * which Cloudflare sets and clients cannot; X-Forwarded-For is never read (a client can write anything).
  */
-export function partitionKey(c: Context<GateEnv>, source: KeySource): string | null {
+export function partitionKey(request: Request, source: KeySource): string | null {
 	const value =
 		source.kind === "ip"
-			? c.req.header("cf-connecting-ip")
+			? request.headers.get("cf-connecting-ip")
 			: source.kind === "header"
-				? c.req.header(source.name)
-				: getCookie(c, source.name);
-	return value === undefined || value === "" ? null : value;
+				? request.headers.get(source.name)
+				: cookieValue(request.headers.get("cookie"), source.name);
+	return value === null || value === "" ? null : value;
+}
+
+/**
+ * One cookie's value from a Cookie header (RFC 6265 §5.4), read as hono/cookie's getCookie reads it (quotes
+ * stripped, percent-decoded when it can be), without hono: the core runs under any face.
+ */
+export function cookieValue(header: string | null, name: string): string | null {
+	if (!header) return null;
+	for (const pair of header.split(";")) {
+		const eq = pair.indexOf("=");
+		if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
+		let value = pair.slice(eq + 1).trim();
+		if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+		try {
+			return value.includes("%") ? decodeURIComponent(value) : value;
+		} catch {
+			return value;
+		}
+	}
+	return null;
 }
 
 /**
@@ -87,14 +103,20 @@ export function keyLeaseMs(route: Route): number {
  * Each is a list of alternatives tried in turn until one grants: for a sharded route, a random shard and,
  * if it refuses, one other.
  */
-export async function gaugesFor(c: Context<GateEnv>, route: Route, random: () => number = Math.random): Promise<(readonly GaugeSpec[])[]> {
+export async function gaugesFor(
+	request: Request,
+	route: Route,
+	/** The key a face's key function gave (perKey.by as a function); undefined: read it as perKey.by says. */
+	given?: string | null,
+	random: () => number = Math.random,
+): Promise<(readonly GaugeSpec[])[]> {
 	const shards = routeGauges(route);
 	const first = Math.floor(random() * shards.length);
 	const other = (first + 1 + Math.floor(random() * (shards.length - 1))) % shards.length;
 	const total = shards.length === 1 ? shards : [shards[first], shards[other]].filter((g): g is GaugeSpec => g !== undefined);
 	const perKey = route.perKey;
 	if (!perKey) return [total];
-	const key = partitionKey(c, perKey.by);
+	const key = given === undefined ? partitionKey(request, perKey.by) : given === "" ? null : given;
 	if (key === null && perKey.missing === "route-only") return [total];
 	const share = await keyShare(route, perKey, key ?? MISSING_KEY);
 	return [[share], total.map((g) => ({ ...g, holder: share.objectName }))];
