@@ -67,7 +67,10 @@ export class Gauge extends DurableObject implements GaugeRpc {
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
 		this.table = new LeaseTable(this.createStore(ctx));
-		this.shares = new ShardShares(ctx.storage.sql, (record, seen) => env.GAUGE.getByName(record).layoutFor(seen));
+		// Shard 0 of a sharded gauge is reached through the GAUGE binding: the standalone gate's, and the one the library
+		// tells its users to make (docs/library.md). Not typed through Cloudflare.Env, which is each Worker's own.
+		const own = (env as unknown as { GAUGE: DurableObjectNamespace<Gauge> }).GAUGE;
+		this.shares = new ShardShares(ctx.storage.sql, (record, seen) => own.getByName(record).layoutFor(seen));
 		this.adaptive = new AdaptiveGauge(ctx.storage.sql, ctx.id.name ?? ctx.id.toString());
 		void ctx.blockConcurrencyWhile(async () => {
 			this.alarmAt = await ctx.storage.getAlarm();
