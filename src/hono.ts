@@ -51,7 +51,7 @@ export const gauge = <E extends Env = any>(options: HonoGaugeOptions<E>): Middle
 		const found = options.binding ? options.binding(c) : (c.env as Record<string, unknown> | undefined)?.[DEFAULT_BINDING];
 		const ns = namespaceFrom("gauge()", found, options.binding !== undefined);
 		const key = route.perKey && keyOf ? ((await keyOf(c)) ?? null) : undefined;
-		const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
+		const waitUntil = waitUntilOf(c);
 		const res = await guard(
 			route,
 			{ ns, request: c.req.raw, waitUntil, key },
@@ -69,3 +69,16 @@ export const gauge = <E extends Env = any>(options: HonoGaugeOptions<E>): Middle
 		c.res = res;
 	});
 };
+
+/**
+ * The request's waitUntil. Hono's c.executionCtx throws where there is none (app.request(path, init, env) in a
+ * test): the releases then run as plain promises, which the test's own request keeps alive.
+ */
+function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {
+	try {
+		const ctx = c.executionCtx;
+		return (promise) => ctx.waitUntil(promise);
+	} catch {
+		return (promise) => void promise.catch(() => undefined);
+	}
+}
