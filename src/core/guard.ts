@@ -47,12 +47,18 @@ export async function guard(
 	}
 	const { response, failed } = handled;
 	const exchange: Exchange = { startedAt, rttMs: Date.now() - startedAt, status: failed ? null : response.status };
-	return holdResponse(response, admission, route, {
-		deadline,
-		waitUntil: input.waitUntil,
-		failure: failed ? "worker-error" : undefined,
-		exchange,
-	});
+	try {
+		return await holdResponse(response, admission, route, {
+			deadline,
+			waitUntil: input.waitUntil,
+			failure: failed ? "worker-error" : undefined,
+			exchange,
+		});
+	} catch (error) {
+		// A response the holds cannot take (a bug, here or in the handler's Response): the permit still goes back.
+		await admission.permits.release("worker-error");
+		throw error;
+	}
 }
 
 /** The handler's result, or null if `deadline` aborts first (a late result or error is then dropped). */
