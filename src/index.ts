@@ -6,3 +6,4 @@ export { refusalResponse } from "./core/refusal-response.ts";
 export type { AcquireResult, FetchContext, FetchGaugeOptions, FetchHandler, GaugePermit } from "./fetch.ts";
 export { acquire, withGauge } from "./fetch.ts";
 export { Gauge } from "./object/durable-object.ts";
+export type { LimitView } from "./responses/ratelimit-headers.ts";
