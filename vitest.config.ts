@@ -48,6 +48,17 @@ export default defineConfig({
 				},
 			},
 			{
+				// The example a user copies (examples/hono-app/), inside workerd with its own wrangler config, importing
+				// pressure-gauge as installed from the packed tarball (`npm test` installs it first: dev/example.ts).
+				plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })], // relative to the project root below
+				test: {
+					name: "example",
+					root: "./examples/hono-app",
+					include: ["test/**/*.test.ts"],
+					sequence: { groupOrder: 0 },
+				},
+			},
+			{
 				// End to end: the gate under wrangler's local runtime, a real origin on 127.0.0.1, real HTTP.
 				test: {
 					name: "e2e",

@@ -197,6 +197,9 @@ async function main(): Promise<void> {
 	// 10. An adaptive limit against fixed ones, on an origin with a capacity.
 	if (runs(10)) await adaptiveVersusFixed(rows);
 
+	// 11. The library's Hono middleware around a trivial handler, against the same handler without it.
+	if (runs(11)) await middlewareVersusHandler(rows);
+
 	const table = [
 		"| scenario | setup | result | ratios and details |",
 		"|---|---|---|---|",
@@ -255,6 +258,41 @@ ${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n` : ""}`;
 }
 
 type RouteLimits = (limit: number, extra?: Record<string, unknown>) => unknown;
+
+/**
+ * Issue 20: gauge({ limit: 10 000 }) in front of a handler that answers at once, against the same handler in the
+ * same Worker without it, measured in turns (ROUNDS) so drift falls on both alike. Target: ≥ 0.9.
+ */
+async function middlewareVersusHandler(rows: string[][]): Promise<void> {
+	console.log(`11/11 the Hono middleware around a trivial handler vs the handler alone, 20 connections, ${ROUNDS} rounds`);
+	const worker = await startGate({ configPath: "bench/hono/wrangler.toml", stateDir: STATE.tmpfs });
+	const measured = { plain: [] as Measured[], gated: [] as Measured[] };
+	try {
+		await warmUp(worker.url);
+		await request(`${worker.url}/gated`, { timeoutMs: WARM_UP_TIMEOUT_MS });
+		for (let round = 0; round < ROUNDS; round++) {
+			for (const path of ["plain", "gated"] as const) measured[path].push(await load(`${worker.url}/${path}`, 20, ROUND_SECONDS));
+		}
+	} finally {
+		await worker.close();
+	}
+	const rate = (path: "plain" | "gated"): number => mean(measured[path].map((m) => m.perSecond));
+	const lat = (path: "plain" | "gated", q: number): number => percentile(measured[path].flatMap(all), q);
+	const spread = (path: "plain" | "gated"): string => measured[path].map((m) => fmt(m.perSecond)).join(" / ");
+	const refused = measured.gated.reduce((n, m) => n + m.requests - count(m, 200), 0);
+	rows.push([
+		"11. the Hono middleware",
+		"handler alone",
+		`${fmt(rate("plain"))} req/s (rounds: ${spread("plain")})`,
+		`p50 ${fmt(lat("plain", 50))} ms, p99 ${fmt(lat("plain", 99))} ms`,
+	]);
+	rows.push([
+		"",
+		"gauge({ limit: 10 000 }) + the same handler",
+		`${fmt(rate("gated"))} req/s (rounds: ${spread("gated")})`,
+		`**middleware/handler throughput ${fmt(rate("gated") / rate("plain"), 2)}** (target ≥ 0.9); p50 ${fmt(lat("gated", 50))} ms, p99 ${fmt(lat("gated", 99))} ms; non-200 answers ${refused}`,
+	]);
+}
 
 async function seedExperiment(origin: Origin, route: RouteLimits, rows: string[][]): Promise<void> {
 	console.log("3/10 the seed's experiment");

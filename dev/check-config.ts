@@ -3,11 +3,11 @@
 import "urlpattern-polyfill";
 import { readFileSync } from "node:fs";
 import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
-import { blockSettings } from "../src/client/block-settings.ts";
 import type { Route } from "../src/config/parse.ts";
 import { parseConfig } from "../src/config/parse.ts";
 import { misplacedGateVars } from "../src/config/placement.ts";
-import { shareOf } from "../src/gauge/layout.ts";
+import { blockSettings } from "../src/isolate/block-settings.ts";
+import { shareOf } from "../src/object/layout.ts";
 
 const configPath = process.argv[2] ?? "wrangler.toml";
 const env = process.argv[3];

@@ -26,7 +26,7 @@ export interface RouteStatus {
 		configured: number;
 		effective: number;
 		override: number | null;
-		/** On an adaptive route: what it learned and sees (src/gauge/adaptive-gauge.ts, AdaptiveStatus). */
+		/** On an adaptive route: what it learned and sees (src/object/adaptive-gauge.ts, AdaptiveStatus). */
 		adaptive: {
 			limit: number;
 			learned: number;

@@ -19,7 +19,7 @@ export async function startTwoGates(origin: string, limits: unknown): Promise<Tw
 	const dir = await mkdtemp(join(tmpdir(), "pressure-gauge-two-"));
 	const script = join(dir, "gate.mjs");
 	await build({
-		entryPoints: ["src/index.ts"],
+		entryPoints: ["src/gate/index.ts"],
 		bundle: true,
 		format: "esm",
 		platform: "neutral",

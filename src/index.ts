@@ -1,6 +1,9 @@
-// The Worker: the gate as the default export, and the Durable Object class that holds each route's permits.
-import { createApp } from "./app.ts";
-
-export { Gauge } from "./gauge/durable-object.ts";
-
-export default createApp();
+// pressure-gauge, the package root: the Gauge Durable Object class (re-export it from your Worker), withGauge for a
+// plain fetch handler, acquire for code that holds a permit itself, and their types. Hono: pressure-gauge/hono.
+export type { Refusal } from "./core/acquire.ts";
+export type { GaugeOptions, KeySource, OnRefused } from "./core/options.ts";
+export { refusalResponse } from "./core/refusal-response.ts";
+export type { AcquireResult, FetchContext, FetchGaugeOptions, FetchHandler, GaugePermit } from "./fetch.ts";
+export { acquire, withGauge } from "./fetch.ts";
+export { Gauge } from "./object/durable-object.ts";
+export type { LimitView } from "./responses/ratelimit-headers.ts";

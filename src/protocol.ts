@@ -1,7 +1,84 @@
-// The messages between an isolate and a route's Durable Object when permits are leased in blocks (docs/blocks.md).
-// The object's side is src/gauge/blocks.ts (wired into the Durable Object's checkIn/report); the Worker's side is
-// src/client/. Single permits (acquire/release/renew/cancel) keep their own types in src/gauge/lease-table.ts.
-import type { ShardRoute } from "./gauge/shard-shares.ts";
+// The messages between an isolate and a route's Durable Object (the methods that carry them: gauge-rpc.ts). The
+// object's side is src/object/ (blocks.ts answers check-ins), the Worker's side is src/isolate/, which never
+// imports src/object/ (.dependency-cruiser.cjs). Plain data, no runtime types, so Node scripts can read it too.
+import type { AdaptiveSettings } from "./adaptive/settings.ts";
+
+export interface AcquireRequest {
+	/** Made by the caller before it asks, so a retried acquire cannot take a second permit. */
+	readonly leaseId: string;
+	readonly limit: number;
+	/** How long the lease lives if it is never released: the backstop against leaks. */
+	readonly maxHoldMs: number;
+	/** Count a refusal as a dry-run refusal (the caller admits the request anyway). */
+	readonly dryRun?: boolean;
+	/** Who holds the lease within this gauge (a key's object name), for "busiest keys". */
+	readonly holder?: string;
+	/** Wait in FIFO order for a permit instead of being refused at once. */
+	readonly queue?: { readonly size: number; readonly maxWaitMs: number };
+	/**
+	 * Not the request's last try (another shard of the route follows): it never waits, and a refusal is not
+	 * counted, so a request refused by every shard it tried counts once, on the last.
+	 */
+	readonly tentative?: boolean;
+	/** The asking isolate's block pool id, when it has one: its own refusals are no pressure on its block (blocks.ts). */
+	readonly isolate?: string;
+	/** On a route's shard: the object grants against the route's layout record, not against `limit`. */
+	readonly shard?: ShardRoute;
+	/** On an adaptive route: the object learns the limit within these bounds, and `limit` is only its ceiling. */
+	readonly adaptive?: AdaptiveSettings;
+}
+
+/** Why a permit was not granted. */
+export type RefusalReason =
+	| "full"
+	/** This lease id was already released (a late, duplicate acquire). */
+	| "released"
+	| "queue-full"
+	| "queue-timeout"
+	/** The caller gave up while waiting (its client went away). */
+	| "cancelled";
+
+export type AcquireResult =
+	| {
+			readonly ok: true;
+			readonly leaseId: string;
+			readonly expiresAt: number;
+			readonly inFlight: number;
+			readonly limit: number;
+			/** The policy's quota in force: a route's total over all its shards, or a key's limit. */
+			readonly quota: number;
+	  }
+	| {
+			readonly ok: false;
+			readonly reason: RefusalReason;
+			readonly inFlight: number;
+			readonly limit: number;
+			readonly quota: number;
+			/** When a permit is likely to free, from the holds seen so far. */
+			readonly retryAfterMs: number;
+	  };
+
+/** Shard i's fixed share of a total: shares differ by at most one and add up to the total. */
+export function shareOf(total: number, shards: number, i: number): number {
+	return Math.floor(total / shards) + (i < total % shards ? 1 : 0);
+}
+
+/** Where a route shard is: its index, its caller's layout, and the object that keeps the record (shard 0). */
+export interface ShardRoute {
+	readonly index: number;
+	/** The object name of shard 0, `route:<name>`. */
+	readonly record: string;
+	readonly layout: Layout;
+}
+
+/** What one deployed config asks of a route. */
+export interface Layout {
+	/** The route's configured limit. */
+	readonly total: number;
+	readonly shards: number;
+	/** How long its route leases live (maxHoldMs). */
+	readonly leaseMs: number;
+}
 
 /** Decisions one isolate made since its last report, counted once, globally, by the object that receives them. */
 export interface Report {

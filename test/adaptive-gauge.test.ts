@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ExchangeSample, Outcome } from "../src/adaptive/sample.ts";
 import type { AdaptiveSettings } from "../src/adaptive/settings.ts";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 import { gate } from "./helpers/gate.ts";
 
 const HOLD = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isAuthorized } from "../src/admin/auth.ts";
-import { keyObjectName } from "../src/gate/partition.ts";
+import { keyObjectName } from "../src/core/partition.ts";
+import { isAuthorized } from "../src/gate/admin/auth.ts";
 import { gate } from "./helpers/gate.ts";
 
 const TOKEN = "s3cret-token";

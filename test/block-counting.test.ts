@@ -2,10 +2,10 @@
 // decision counted once, whatever happens in the isolate while a check-in is on its way.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { acquireFromBlock } from "../src/client/blocks.ts";
-import type { Gauge } from "../src/gauge/durable-object.ts";
-import { MAX_HINT_MS } from "../src/gauge/full-hints.ts";
-import type { GaugeSpec, PermitResult, Renewable } from "../src/gauge/permit.ts";
+import type { GaugeNamespace } from "../src/gauge-rpc.ts";
+import { acquireFromBlock } from "../src/isolate/blocks.ts";
+import { MAX_HINT_MS } from "../src/isolate/full-hints.ts";
+import type { GaugeSpec, PermitResult, Renewable } from "../src/isolate/permit-types.ts";
 import type { CheckIn } from "../src/protocol.ts";
 
 /** The real namespace; `beforeCheckIn` runs before each checkIn reaches the object (the call is then in flight). */
@@ -25,7 +25,7 @@ function heldNamespace() {
 				},
 			});
 		},
-	} as unknown as DurableObjectNamespace<Gauge>;
+	} as unknown as GaugeNamespace;
 	return { namespace, hooks };
 }
 

@@ -1,11 +1,11 @@
 // Races between an isolate's check-ins: answers that come back late, or out of order, must never let the pool
 // use more of a block than the object holds for it.
 import { describe, expect, it } from "vitest";
-import type { BlockSettings, Plan } from "../src/client/block-pool.ts";
-import { BlockPool, STALE_CHECK_IN_MS } from "../src/client/block-pool.ts";
-import { checkInBlock } from "../src/gauge/blocks.ts";
-import { MemoryLeaseStore } from "../src/gauge/lease-store.ts";
-import { LeaseTable } from "../src/gauge/lease-table.ts";
+import type { BlockSettings, Plan } from "../src/isolate/block-pool.ts";
+import { BlockPool, STALE_CHECK_IN_MS } from "../src/isolate/block-pool.ts";
+import { checkInBlock } from "../src/object/blocks.ts";
+import { MemoryLeaseStore } from "../src/object/lease-store.ts";
+import { LeaseTable } from "../src/object/lease-table.ts";
 import type { CheckInAnswer } from "../src/protocol.ts";
 
 const MAX_HOLD_MS = 5_000;

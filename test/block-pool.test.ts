@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { BlockSettings, Plan } from "../src/client/block-pool.ts";
-import { BlockPool } from "../src/client/block-pool.ts";
-import { checkInBlock } from "../src/gauge/blocks.ts";
-import { MemoryLeaseStore } from "../src/gauge/lease-store.ts";
-import { LeaseTable } from "../src/gauge/lease-table.ts";
+import type { BlockSettings, Plan } from "../src/isolate/block-pool.ts";
+import { BlockPool } from "../src/isolate/block-pool.ts";
+import { checkInBlock } from "../src/object/blocks.ts";
+import { MemoryLeaseStore } from "../src/object/lease-store.ts";
+import { LeaseTable } from "../src/object/lease-table.ts";
 
 const SETTINGS: BlockSettings = { max: 4, returnAfterMs: 100, windowMs: 1_000 };
 const MAX_HOLD_MS = 5_000;

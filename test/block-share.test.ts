@@ -3,9 +3,9 @@
 // permit back; one with idle spares gives them back at once.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { BlockSettings, Plan } from "../src/client/block-pool.ts";
-import { BlockPool } from "../src/client/block-pool.ts";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import type { BlockSettings, Plan } from "../src/isolate/block-pool.ts";
+import { BlockPool } from "../src/isolate/block-pool.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 
 const SETTINGS: BlockSettings = { max: 8, returnAfterMs: 100, windowMs: 1_000 };
 const LIMIT = 8;

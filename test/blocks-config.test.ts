@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { reportRoutes } from "../src/admin/report.ts";
-import { blockSettings } from "../src/client/block-settings.ts";
 import type { ConfigVars } from "../src/config/parse.ts";
 import { parseConfig } from "../src/config/parse.ts";
-import { keyShare, routeGauges } from "../src/gate/partition.ts";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import { keyShare, routeGauges } from "../src/core/partition.ts";
+import { reportRoutes } from "../src/gate/admin/report.ts";
+import { blockSettings } from "../src/isolate/block-settings.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 
 const route = (extra: Record<string, unknown> = {}) => ({ name: "api", path: "/api/*", limit: 100, ...extra });
 const parse = (vars: ConfigVars) => parseConfig(vars);

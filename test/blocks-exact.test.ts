@@ -2,11 +2,11 @@
 // a check-in given up as stale, a failed check-in's report, and a leaked permit counted once. The isolate's pool
 // against the object's table, on a simulated clock; each scenario failed on 6c1c01a.
 import { describe, expect, it } from "vitest";
-import type { BlockSettings, Held, Plan } from "../src/client/block-pool.ts";
-import { BlockPool, STALE_CHECK_IN_MS } from "../src/client/block-pool.ts";
-import { checkInBlock } from "../src/gauge/blocks.ts";
-import { MemoryLeaseStore } from "../src/gauge/lease-store.ts";
-import { LeaseTable } from "../src/gauge/lease-table.ts";
+import type { BlockSettings, Held, Plan } from "../src/isolate/block-pool.ts";
+import { BlockPool, STALE_CHECK_IN_MS } from "../src/isolate/block-pool.ts";
+import { checkInBlock } from "../src/object/blocks.ts";
+import { MemoryLeaseStore } from "../src/object/lease-store.ts";
+import { LeaseTable } from "../src/object/lease-table.ts";
 import type { CheckIn } from "../src/protocol.ts";
 
 const MAX_HOLD_MS = 5_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { PathOptions } from "../src/proxy/canonical-path.ts";
-import { canonicalPath } from "../src/proxy/canonical-path.ts";
+import type { PathOptions } from "../src/config/canonical-path.ts";
+import { canonicalPath } from "../src/config/canonical-path.ts";
 
 const DEFAULTS: PathOptions = { mergeSlashes: true, encodedSlashes: "reject", pathParams: "keep" };
 

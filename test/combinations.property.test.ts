@@ -6,9 +6,9 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TAG_HEADER } from "../dev/origin.ts";
-import { isolateCounters } from "../src/gate/isolate-counters.ts";
-import { keyObjectName } from "../src/gate/partition.ts";
-import type { GaugeStatus } from "../src/gauge/durable-object.ts";
+import { keyObjectName } from "../src/core/partition.ts";
+import { isolateCounters } from "../src/isolate/isolate-counters.ts";
+import type { GaugeStatus } from "../src/object/durable-object.ts";
 import type { Gate } from "./helpers/gate.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 

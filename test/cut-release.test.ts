@@ -2,7 +2,7 @@
 // connection is gone: the permit stays counted for the route's cutRelease grace (issue 14, item 8).
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 
 /** Moves a gauge's clock `ms` ahead of real time. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isolateCounters } from "../src/gate/isolate-counters.ts";
+import { isolateCounters } from "../src/isolate/isolate-counters.ts";
 import { gate } from "./helpers/gate.ts";
 
 /** A GAUGE binding whose object cannot answer, recording the best-effort releases sent to it. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isolateCounters } from "../src/gate/isolate-counters.ts";
-import type { Decision } from "../src/gauge/full-hints.ts";
-import { FORGET_MS, FullHints, MAX_HINT_MS, MIN_HINT_MS, PROBE_MS } from "../src/gauge/full-hints.ts";
+import type { Decision } from "../src/isolate/full-hints.ts";
+import { FORGET_MS, FullHints, MAX_HINT_MS, MIN_HINT_MS, PROBE_MS } from "../src/isolate/full-hints.ts";
+import { isolateCounters } from "../src/isolate/isolate-counters.ts";
 import { gate } from "./helpers/gate.ts";
 
 const refused = (limit: number, retryAfterMs: number) => ({

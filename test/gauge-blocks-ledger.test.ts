@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 import type { CheckIn } from "../src/protocol.ts";
 import { emptyReport } from "../src/protocol.ts";
 

@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { SqlLeaseStore } from "../src/gauge/lease-store.ts";
+import { SqlLeaseStore } from "../src/object/lease-store.ts";
 import type { CheckIn } from "../src/protocol.ts";
 import { emptyReport } from "../src/protocol.ts";
 

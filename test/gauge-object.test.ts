@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 
 const HOLD = 60_000;
 let objects = 0;

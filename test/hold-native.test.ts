@@ -1,9 +1,9 @@
-// The native hold (src/proxy/hold-native.ts): each ending releases once, with its reason, before the client sees
+// The native hold (src/hold/hold-native.ts): each ending releases once, with its reason, before the client sees
 // the body; and which bodies it takes.
 import { describe, expect, it } from "vitest";
-import type { Releasable, ReleaseReason } from "../src/gauge/permit.ts";
-import { READ_AHEAD_BYTES } from "../src/proxy/hold.ts";
-import { heldResponse, holdUntilRead } from "../src/proxy/hold-native.ts";
+import { READ_AHEAD_BYTES } from "../src/hold/hold.ts";
+import { heldResponse, holdUntilRead } from "../src/hold/hold-native.ts";
+import type { Releasable, ReleaseReason } from "../src/isolate/permit-types.ts";
 import { expectInFlight, gate } from "./helpers/gate.ts";
 
 /** A permit that records every release; only the first counts, as with the real ones. */

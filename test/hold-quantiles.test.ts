@@ -1,8 +1,8 @@
 // Hold-time percentiles read from the histogram as Prometheus's histogram_quantile() reads it: linear within
 // the bucket the rank falls in, so a 2 s origin does not show as the bucket's upper bound, 2500 ms.
 import { describe, expect, it } from "vitest";
-import { percentile } from "../src/admin/report.ts";
-import { HOLD_BUCKETS_MS } from "../src/gauge/lease-table.ts";
+import { percentile } from "../src/gate/admin/report.ts";
+import { HOLD_BUCKETS_MS } from "../src/object/lease-table.ts";
 
 /** A cumulative histogram (HOLD_BUCKETS_MS, then +Inf) of the given hold times. */
 function histogram(holdsMs: number[]) {

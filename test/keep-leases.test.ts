@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ReleaseReason, Renewable, RenewOutcome } from "../src/gauge/permit.ts";
-import { keepLeases } from "../src/proxy/websocket.ts";
+import { keepLeases } from "../src/hold/websocket.ts";
+import type { ReleaseReason, Renewable, RenewOutcome } from "../src/isolate/permit-types.ts";
 
 const HOLD_MS = 600;
 

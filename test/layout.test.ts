@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Layout } from "../src/gauge/layout.ts";
-import { COPY_TTL_MS, emptyLayoutState, LayoutRecord, RETIRE_AFTER_MS, totalOf } from "../src/gauge/layout.ts";
+import type { Layout } from "../src/object/layout.ts";
+import { COPY_TTL_MS, emptyLayoutState, LayoutRecord, RETIRE_AFTER_MS, totalOf } from "../src/object/layout.ts";
 
 const LEASE_MS = 5_000;
 const layout = (total: number, shards: number): Layout => ({ total, shards, leaseMs: LEASE_MS });

@@ -1,9 +1,9 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Gauge } from "../src/gauge/durable-object.ts";
-import { MemoryLeaseStore } from "../src/gauge/lease-store.ts";
-import { LeaseTable } from "../src/gauge/lease-table.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
+import { MemoryLeaseStore } from "../src/object/lease-store.ts";
+import { LeaseTable } from "../src/object/lease-table.ts";
 
 const HOLD = 10_000;
 const req = (leaseId: string, limit = 1) => ({ leaseId, limit, maxHoldMs: HOLD });

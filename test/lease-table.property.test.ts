@@ -2,8 +2,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, it } from "vitest";
-import { MemoryLeaseStore, SqlLeaseStore } from "../src/gauge/lease-store.ts";
-import { LeaseTable } from "../src/gauge/lease-table.ts";
+import { MemoryLeaseStore, SqlLeaseStore } from "../src/object/lease-store.ts";
+import { LeaseTable } from "../src/object/lease-table.ts";
 import { runScenario, scenario } from "./helpers/interleavings.ts";
 
 describe("lease table invariants under random interleavings (fast-check)", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MemoryLeaseStore } from "../src/gauge/lease-store.ts";
-import { LeaseTable } from "../src/gauge/lease-table.ts";
+import { MemoryLeaseStore } from "../src/object/lease-store.ts";
+import { LeaseTable } from "../src/object/lease-table.ts";
 
 const HOLD = 10_000;
 const req = (leaseId: string, limit = 2) => ({ leaseId, limit, maxHoldMs: HOLD });

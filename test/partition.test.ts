@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keyObjectName, MISSING_KEY } from "../src/gate/partition.ts";
+import { keyObjectName, MISSING_KEY } from "../src/core/partition.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 
 const perKeyLimits = (by: string, extra: Record<string, unknown> = {}) => ({

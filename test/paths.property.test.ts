@@ -2,9 +2,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SEEN_URL_HEADER } from "../dev/origin.ts";
+import { canonicalPath } from "../src/config/canonical-path.ts";
 import { matchRoute } from "../src/config/match.ts";
 import { parseConfig } from "../src/config/parse.ts";
-import { canonicalPath } from "../src/proxy/canonical-path.ts";
 import { gate } from "./helpers/gate.ts";
 
 const LIMITS = {

@@ -2,8 +2,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keyObjectName } from "../src/gate/partition.ts";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import { keyObjectName } from "../src/core/partition.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 
 const HOLD = 60_000;

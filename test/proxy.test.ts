@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { upstreamUrl } from "../src/proxy/forward.ts";
+import { upstreamUrl } from "../src/gate/forward.ts";
 import { gate } from "./helpers/gate.ts";
 
 interface Echo {

@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 
 const queued = (size: number, maxWaitMs: number) => ({ routes: [{ name: "q", path: "/*", limit: 1, queue: { size, maxWaitMs } }] });

@@ -3,7 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { expect, it } from "vitest";
-import { onWorkerError } from "../src/app.ts";
+import { onWorkerError } from "../src/gate/app.ts";
 import { holdPermit } from "../src/gate/hold-permit.ts";
 import { loadConfig } from "../src/gate/load-config.ts";
 import { matchRoute } from "../src/gate/match-route.ts";

@@ -5,8 +5,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Gauge } from "../src/gauge/durable-object.ts";
-import type { Layout } from "../src/gauge/layout.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
+import type { Layout } from "../src/object/layout.ts";
 
 const LEASE_MS = 1_000;
 const A: Layout = { total: 6, shards: 3, leaseMs: LEASE_MS };

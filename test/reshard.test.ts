@@ -2,8 +2,8 @@
 // side (a rollout), against the same Durable Objects (issue 14, item 2).
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Gauge } from "../src/gauge/durable-object.ts";
-import { MAX_HINT_MS } from "../src/gauge/full-hints.ts";
+import { MAX_HINT_MS } from "../src/isolate/full-hints.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 import type { Gate } from "./helpers/gate.ts";
 import { gate } from "./helpers/gate.ts";
 

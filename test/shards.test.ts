@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/parse.ts";
-import { shareOf } from "../src/gauge/layout.ts";
+import { shareOf } from "../src/object/layout.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 
 const TOKEN = "shards-token";

@@ -1,11 +1,13 @@
 // a held WebSocket whose client drops (1006 / error) is not a cut HTTP exchange: the gate closes the
 // origin's socket itself at once, as it does for a client's clean close, so its permit should come back at once,
 // not after the route's cutRelease grace (5 s by default; the same for a socket that lived an hour).
+
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { GaugeSpec } from "../src/gauge/permit.ts";
-import { acquirePermit, PermitGroup } from "../src/gauge/permit.ts";
-import { holdUntilClosed } from "../src/proxy/websocket.ts";
+import { holdUntilClosed } from "../src/hold/websocket.ts";
+import { acquirePermit, PermitGroup } from "../src/isolate/permit.ts";
+import type { GaugeSpec } from "../src/isolate/permit-types.ts";
+import { gaugeNamespace } from "../src/isolate/stub.ts";
 
 class FakeSocket extends EventTarget {
 	binaryType = "blob";
@@ -37,7 +39,7 @@ describe("a held WebSocket whose client drops", () => {
 			cutGraceMs: 5_000,
 		};
 		const pending: Promise<unknown>[] = [];
-		const result = await acquirePermit(env.GAUGE, spec, (p) => pending.push(p), new AbortController().signal);
+		const result = await acquirePermit(gaugeNamespace(env.GAUGE), spec, (p) => pending.push(p), new AbortController().signal);
 		if (result.kind !== "granted") throw new Error(`not granted: ${result.kind}`);
 		const permits = new PermitGroup();
 		permits.add(result.permit);

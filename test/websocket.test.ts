@@ -1,6 +1,6 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Gauge } from "../src/gauge/durable-object.ts";
+import type { Gauge } from "../src/object/durable-object.ts";
 import type { Gate } from "./helpers/gate.ts";
 import { eventually, expectInFlight, gate } from "./helpers/gate.ts";
 

@@ -1,6 +1,6 @@
-// The benchmark's baseline: the same Hono proxy as the gate (src/proxy/forward.ts), with no gate in front.
+// The benchmark's baseline: the same Hono proxy as the gate (src/gate/forward.ts), with no gate in front.
 import { Hono } from "hono";
-import { downstreamResponse, upstreamRequest } from "../../src/proxy/forward.ts";
+import { downstreamResponse, upstreamRequest } from "../../src/gate/forward.ts";
 
 const app = new Hono<{ Bindings: { ORIGIN: string } }>();
 app.all("*", async function bareProxy(c) {

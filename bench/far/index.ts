@@ -1,8 +1,8 @@
 // The gate as the benchmark runs it for blocks: every call to a Durable Object is counted and, with
 // DELAY_MS set, delayed as a far data centre would delay it. Bench only, never deployed, never in src/.
-import worker from "../../src/index.ts";
+import worker from "../../src/gate/index.ts";
 
-export { Gauge } from "../../src/index.ts";
+export { Gauge } from "../../src/gate/index.ts";
 
 /** Calls the Worker made to objects, by method, in this isolate (GET /__bench/calls; DELETE resets). */
 const calls = new Map<string, number>();

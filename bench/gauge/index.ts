@@ -1,9 +1,9 @@
 // The gauge object alone: acquire+release pairs per second, with durable (SQLite) leases and, as the
 // baseline in the same run, leases in memory and a call that does nothing. Never deployed.
 import { DurableObject } from "cloudflare:workers";
-import { Gauge } from "../../src/gauge/durable-object.ts";
-import type { LeaseStore } from "../../src/gauge/lease-store.ts";
-import { MemoryLeaseStore } from "../../src/gauge/lease-store.ts";
+import { Gauge } from "../../src/object/durable-object.ts";
+import type { LeaseStore } from "../../src/object/lease-store.ts";
+import { MemoryLeaseStore } from "../../src/object/lease-store.ts";
 
 export { Gauge };
 

@@ -1,7 +1,8 @@
-// Tried and dropped (see src/proxy/hold-native.ts): a native IdentityTransformStream pipe. Bench only.
-import type { Releasable } from "../../src/gauge/permit.ts";
-import type { HeldBody } from "../../src/proxy/hold.ts";
-import { abortReason, READ_AHEAD_BYTES } from "../../src/proxy/hold.ts";
+// Tried and dropped (see src/hold/hold-native.ts): a native IdentityTransformStream pipe. Bench only.
+
+import type { HeldBody } from "../../src/hold/hold.ts";
+import { abortReason, READ_AHEAD_BYTES } from "../../src/hold/hold.ts";
+import type { Releasable } from "../../src/isolate/permit-types.ts";
 
 /**
  * Pipes a body of unknown length (the client waits for the end of the stream) through a native

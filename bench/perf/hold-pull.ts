@@ -1,7 +1,8 @@
 // Candidate: holdUntilDelivered as one pull-based JS ReadableStream (no TransformStream, no pipeTo). Bench only.
-import type { Releasable, ReleaseReason } from "../../src/gauge/permit.ts";
-import type { HeldBody } from "../../src/proxy/hold.ts";
-import { abortReason, READ_AHEAD_BYTES } from "../../src/proxy/hold.ts";
+
+import type { HeldBody } from "../../src/hold/hold.ts";
+import { abortReason, READ_AHEAD_BYTES } from "../../src/hold/hold.ts";
+import type { Releasable, ReleaseReason } from "../../src/isolate/permit-types.ts";
 
 export function holdUntilDeliveredPull(
 	body: ReadableStream<Uint8Array>,

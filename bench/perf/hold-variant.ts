@@ -1,18 +1,19 @@
-// A copy of src/gate/hold-permit.ts with one piece switchable off per variant. Bench only.
+// A copy of src/gate/hold-permit.ts (as it was before src/core/hold-response.ts) with one piece switchable off per variant. Bench only.
 import { createMiddleware } from "hono/factory";
 import type { Route } from "../../src/config/parse.ts";
-import { sampling } from "../../src/gate/exchange-sample.ts";
-import { takePermits } from "../../src/gate/take-permits.ts";
+import { acquire } from "../../src/core/acquire.ts";
+import { refusalResponse } from "../../src/core/refusal-response.ts";
 import type { GateEnv } from "../../src/gate/types.ts";
-import { PermitGroup } from "../../src/gauge/permit.ts";
-import { abortReason, deliveredLength, holdUntilDelivered, READ_AHEAD_BYTES } from "../../src/proxy/hold.ts";
+import { abortReason, deliveredLength, holdUntilDelivered, READ_AHEAD_BYTES } from "../../src/hold/hold.ts";
+import { sampling } from "../../src/isolate/exchange-sample.ts";
+import { gaugeNamespace } from "../../src/isolate/stub.ts";
 import { holdUntilEnded } from "./hold-ended.ts";
 import { holdUntilDeliveredPull } from "./hold-pull.ts";
 
 export interface Knobs {
 	/** How the body is held: the JS TransformStream (src), none (release at once), or IdentityTransformStream + pipeTo. */
 	body: "js" | "none" | "identity" | "identity-nowait" | "buffer" | "native" | "pull";
-	/** waitUntil on the taking promise (the abandoned-acquire guard). */
+	/** waitUntil on the taking promise (the abandoned-acquire guard): always on now, inside src/core/acquire.ts; kept so runs compare. */
 	guard: boolean;
 	/** Deadline = AbortSignal.any([clientGone, AbortSignal.timeout]) (else clientGone alone). */
 	deadline: boolean;
@@ -38,19 +39,15 @@ export function holdVariant(k: Knobs) {
 			c.set("deadline", clientGone);
 			return next();
 		}
-		const permits = new PermitGroup();
 		const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
-		const taking = takePermits(c, route, permits, k.permitWaitUntil ? waitUntil : () => undefined);
-		if (k.guard) {
-			waitUntil(
-				taking.then(
-					(taken) => (taken.kind === "admitted" && clientGone.aborted ? permits.release("abandoned") : undefined),
-					() => permits.release("worker-error"),
-				),
-			);
-		}
-		const taken = await taking;
-		if (taken.kind === "answered") return taken.response;
+		// The abandoned-acquire guard is part of the core's acquire now: `guard` no longer switches it off.
+		const admission = await acquire(route, {
+			ns: gaugeNamespace(c.env.GAUGE),
+			request: c.req.raw,
+			waitUntil: k.permitWaitUntil ? waitUntil : () => undefined,
+		});
+		if (!admission.ok) return refusalResponse(admission.refusal, c.req.raw, route);
+		const permits = admission.permits;
 		const deadline = k.deadline ? AbortSignal.any([clientGone, AbortSignal.timeout(route.originTimeoutMs)]) : clientGone;
 		c.set("deadline", deadline);
 		await next();

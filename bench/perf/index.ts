@@ -1,19 +1,19 @@
 // Throwaway harness: one Worker, variants picked by the x-variant header, so they run side by side in one
 // runtime (bench/perf/run.ts drives it with hey). Bench only, never deployed, never in src/.
 import { Hono } from "hono/tiny";
-import { adminSurface } from "../../src/admin/index.ts";
-import { createApp, onWorkerError } from "../../src/app.ts";
+import { adminSurface } from "../../src/gate/admin/index.ts";
+import { createApp, onWorkerError } from "../../src/gate/app.ts";
+import { downstreamResponse, upstreamRequest } from "../../src/gate/forward.ts";
 import { loadConfig } from "../../src/gate/load-config.ts";
 import { matchRoute } from "../../src/gate/match-route.ts";
 import { normalizePath } from "../../src/gate/normalize-path.ts";
 import { proxy } from "../../src/gate/proxy.ts";
 import type { GateEnv } from "../../src/gate/types.ts";
-import { downstreamResponse, upstreamRequest } from "../../src/proxy/forward.ts";
 import { tooManyRequests } from "../../src/responses/refusal.ts";
 import type { Knobs } from "./hold-variant.ts";
 import { FULL, holdVariant } from "./hold-variant.ts";
 
-export { Gauge } from "../../src/index.ts";
+export { Gauge } from "../../src/gate/index.ts";
 
 type Env = Cloudflare.Env;
 type Handler = { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> };

@@ -3,7 +3,7 @@ import type { GateConfig, Route } from "./parse.ts";
 
 /**
  * Returns the request's route, or null when it matches no rule and the default is unlimited.
- * `path` is the request's canonical path (src/proxy/canonical-path.ts); the query is never matched.
+ * `path` is the request's canonical path (src/config/canonical-path.ts); the query is never matched.
  * The method is matched upper-cased: methods are case-sensitive (RFC 9110 §9.1), but an origin that
  * ignores case would serve "patch" as PATCH, so "patch" must not dodge a PATCH route.
  */

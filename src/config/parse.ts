@@ -1,8 +1,8 @@
 // Turns the raw wrangler vars into a validated GateConfig, reporting every problem at once.
 import type { AdaptiveSettings } from "../adaptive/settings.ts";
-import type { PathOptions } from "../proxy/canonical-path.ts";
-import { canonicalPath } from "../proxy/canonical-path.ts";
 import { resolveLimit } from "./adaptive.ts";
+import type { PathOptions } from "./canonical-path.ts";
+import { canonicalPath } from "./canonical-path.ts";
 import type { Issue } from "./check.ts";
 import { validate } from "./check.ts";
 import type { DefaultRouteInput as DefaultRouteData, LocationHint } from "./schema.ts";

@@ -1,23 +1,13 @@
-// Middleware: take the request's permits (its key's share, then its route's total) or refuse;
-// give them back exactly once when the exchange ends.
+// Middleware: the gate's use of the core: take the matched route's permits or refuse, hold them around the
+// origin's response (src/core/), and tell the proxy the exchange's deadline.
 import { createMiddleware } from "hono/factory";
-import type { Route } from "../config/parse.ts";
-import { PermitGroup } from "../gauge/permit.ts";
-import { isWebSocketUpgrade } from "../proxy/forward.ts";
-import { heldResponse } from "../proxy/hold-native.ts";
-import { holdUntilClosed } from "../proxy/websocket.ts";
-import { setRateLimitHeaders } from "../responses/ratelimit-headers.ts";
-import { clientClosedRequest, upgradeRefused } from "../responses/refusal.ts";
-import { sampling } from "./exchange-sample.ts";
-import { takePermits } from "./take-permits.ts";
+import { acquire } from "../core/acquire.ts";
+import { deadlineFor, holdResponse } from "../core/hold-response.ts";
+import { refusalResponse } from "../core/refusal-response.ts";
+import { gaugeNamespace } from "../isolate/stub.ts";
 import type { GateEnv } from "./types.ts";
 
-/** Marks a response that dry-run mode admitted although a limit would have refused it. */
-export const DRY_RUN_HEADER = "pressure-gauge-dry-run";
-
-function deadlineFor(route: Route, clientGone: AbortSignal): AbortSignal {
-	return AbortSignal.any([clientGone, AbortSignal.timeout(route.originTimeoutMs)]);
-}
+export { DRY_RUN_HEADER } from "../core/hold-response.ts";
 
 export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c, next) {
 	const route = c.var.route;
@@ -26,43 +16,22 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 		c.set("deadline", clientGone);
 		return next();
 	}
-	if (route.websocket === "refuse" && isWebSocketUpgrade(c.req.raw)) return upgradeRefused(c.req.header("accept") ?? null);
-
-	const permits = new PermitGroup();
 	const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
-	const taking = takePermits(c, route, permits, waitUntil);
-	// The runtime may cancel this handler when the client leaves mid-acquire: what was granted still goes back.
-	waitUntil(
-		taking.then(
-			(taken) => (taken.kind === "admitted" && clientGone.aborted ? permits.release("abandoned") : undefined),
-			() => permits.release("worker-error"),
-		),
-	);
-	const taken = await taking;
-	if (taken.kind === "answered") return taken.response;
-	if (clientGone.aborted) return clientClosedRequest();
-	const { views, wouldRefuse } = taken;
+	const admission = await acquire(route, { ns: gaugeNamespace(c.env.GAUGE), request: c.req.raw, waitUntil });
+	if (!admission.ok) return refusalResponse(admission.refusal, c.req.raw, route);
 
 	const deadline = deadlineFor(route, clientGone);
 	c.set("deadline", deadline);
 	try {
 		await next();
 	} catch (error) {
-		await permits.release("worker-error");
+		await admission.permits.release("worker-error");
 		throw error;
 	}
 	const failure = c.error ? "worker-error" : c.var.upstreamFailure;
-	// On an adaptive route, the release carries how the exchange with the origin went.
-	const releasing = route.adaptive ? sampling(permits, c.var.exchange) : permits;
-	if (failure) await releasing.release(failure);
-	else if (c.res.webSocket && route.websocket === "hold" && permits.size > 0) {
-		// Hono's c.res setter copies the old response's headers onto the new one; clear it first, or the origin's
-		// Sec-WebSocket-Accept and -Extensions (which the relay's own 101 leaves out) would come back.
-		const upgraded = c.res;
-		c.res = undefined;
-		c.res = holdUntilClosed(upgraded, permits, route.maxHoldMs);
-	} else if (!c.res.body) await releasing.release("no-body");
-	else c.res = await heldResponse(c.res, releasing, deadline, waitUntil);
-	if (route.rateLimitHeaders === "all") setRateLimitHeaders(c.res.headers, views);
-	if (wouldRefuse) c.res.headers.set(DRY_RUN_HEADER, "would-refuse");
+	const held = await holdResponse(c.res, admission, route, { deadline, waitUntil, failure, exchange: c.var.exchange });
+	// Hono's c.res setter copies the old response's headers onto the new one, and rebuilds it (dropping a 101's
+	// webSocket): clear it first. (The origin's Sec-WebSocket-Accept and -Extensions must not come back.)
+	c.res = undefined;
+	c.res = held;
 });

@@ -1,10 +1,10 @@
 // Middleware: parse and validate the config once per isolate; while it is invalid, proxy nothing and let only the
 // admin surface answer, to report the errors.
 import { createMiddleware } from "hono/factory";
+import { canonicalPath } from "../config/canonical-path.ts";
 import type { GateConfig, ParseResult } from "../config/parse.ts";
 import { parseConfig } from "../config/parse.ts";
 import { log } from "../log.ts";
-import { canonicalPath } from "../proxy/canonical-path.ts";
 import { configInvalid } from "../responses/refusal.ts";
 import type { Bindings, GateEnv } from "./types.ts";
 

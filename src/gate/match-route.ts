@@ -1,8 +1,8 @@
 // Middleware: find the request's route (first rule that matches, else the default).
 import { createMiddleware } from "hono/factory";
 import { matchRoute as pickRoute } from "../config/match.ts";
-import { hasPassedThisGate } from "../proxy/forward.ts";
 import { loopDetected } from "../responses/refusal.ts";
+import { hasPassedThisGate } from "./forward.ts";
 import type { GateEnv } from "./types.ts";
 
 export const matchRoute = createMiddleware<GateEnv>(async function matchRoute(c, next) {

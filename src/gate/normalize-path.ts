@@ -1,6 +1,6 @@
 // Middleware: give the request its one canonical path, used for the admin prefix, the routes and the origin.
 import { createMiddleware } from "hono/factory";
-import { canonicalPath } from "../proxy/canonical-path.ts";
+import { canonicalPath } from "../config/canonical-path.ts";
 import { badRequest } from "../responses/refusal.ts";
 import type { GateEnv } from "./types.ts";
 

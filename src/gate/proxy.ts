@@ -1,10 +1,10 @@
 // Handler: forward the request to the origin; an origin failure is an answer (502/504), not an exception.
 import type { Context } from "hono";
+import { abortReason } from "../hold/hold.ts";
+import { handshakeSignal, isWebSocketUpgrade } from "../hold/websocket.ts";
 import { logSampled } from "../log.ts";
-import { downstreamResponse, isWebSocketUpgrade, upstreamRequest } from "../proxy/forward.ts";
-import { abortReason } from "../proxy/hold.ts";
-import { handshakeSignal } from "../proxy/websocket.ts";
 import { badGateway } from "../responses/refusal.ts";
+import { downstreamResponse, upstreamRequest } from "./forward.ts";
 import type { GateEnv } from "./types.ts";
 
 export async function proxy(c: Context<GateEnv>): Promise<Response> {

@@ -1,8 +1,8 @@
 // The Hono environment shared by the gate's middleware: bindings in, per-request variables between steps.
 import type { GateConfig, Route } from "../config/parse.ts";
-import type { Gauge } from "../gauge/durable-object.ts";
-import type { ReleaseReason } from "../gauge/permit.ts";
-import type { Exchange } from "./exchange-sample.ts";
+import type { Exchange } from "../isolate/exchange-sample.ts";
+import type { ReleaseReason } from "../isolate/permit-types.ts";
+import type { Gauge } from "../object/durable-object.ts";
 
 export interface Bindings {
 	readonly GAUGE: DurableObjectNamespace<Gauge>;
@@ -34,19 +34,3 @@ export interface Variables {
 }
 
 export type GateEnv = { Bindings: Bindings; Variables: Variables };
-
-declare global {
-	namespace Cloudflare {
-		/**
-		 * The Worker's env, declared here by hand rather than generated from wrangler.toml: editing a limit in
-		 * `[vars]` (or a local .dev.vars) must never make the types stale. The vars' shape is checked at runtime
-		 * by src/config/, and `wrangler types --include-env=false --check` keeps the runtime types current.
-		 */
-		interface Env extends Bindings {}
-		/** The main module's exports (`exports` from cloudflare:workers, ctx.exports) and the Durable Object classes. */
-		interface GlobalProps {
-			mainModule: typeof import("../index.ts");
-			durableNamespaces: "Gauge";
-		}
-	}
-}

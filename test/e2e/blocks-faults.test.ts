@@ -17,7 +17,7 @@ const MAX_HOLD_MS = 2_000;
 const REQUESTS = 600;
 /** Blocks forced on for a small limit (the default would be k = 1 below limit 20). */
 const BLOCKS = { max: 4, returnAfterMs: 100 };
-/** src/client/block-settings.ts: ADMISSION_WINDOW_MS. */
+/** src/isolate/block-settings.ts: ADMISSION_WINDOW_MS. */
 const WINDOW_MS = 1_000;
 /** Every client request carries its own deadline (dev/client.ts): a stuck one is a counted outcome. */
 const DEADLINE_MS = 5_000;

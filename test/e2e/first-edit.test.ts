@@ -34,7 +34,7 @@ it("the README's example config pasted into wrangler.toml, plus .dev.vars, passe
 	const head = shipped.slice(0, shipped.indexOf("\n[vars]"));
 	expect(head).toContain("[[migrations]]");
 	const config = join(dir, "wrangler.toml");
-	writeFileSync(config, `${head.replace(/^main = .*$/m, `main = ${JSON.stringify(join(root, "src/index.ts"))}`)}\n${readmeExample()}`);
+	writeFileSync(config, `${head.replace(/^main = .*$/m, `main = ${JSON.stringify(join(root, "src/gate/index.ts"))}`)}\n${readmeExample()}`);
 	copyFileSync(join(root, ".dev.vars.example"), join(dir, ".dev.vars"));
 
 	const wrangler = join(root, "node_modules/wrangler/bin/wrangler.js");

@@ -2,11 +2,11 @@
 // ways as separate steps (so they overlap with admissions), isolates die, the limit changes, time moves.
 import fc from "fast-check";
 import { expect } from "vitest";
-import type { Block, BlockSettings, Plan } from "../../src/client/block-pool.ts";
-import { BlockPool, STALE_CHECK_IN_MS } from "../../src/client/block-pool.ts";
-import { checkInBlock } from "../../src/gauge/blocks.ts";
-import { MemoryLeaseStore } from "../../src/gauge/lease-store.ts";
-import { LeaseTable } from "../../src/gauge/lease-table.ts";
+import type { Block, BlockSettings, Plan } from "../../src/isolate/block-pool.ts";
+import { BlockPool, STALE_CHECK_IN_MS } from "../../src/isolate/block-pool.ts";
+import { checkInBlock } from "../../src/object/blocks.ts";
+import { MemoryLeaseStore } from "../../src/object/lease-store.ts";
+import { LeaseTable } from "../../src/object/lease-table.ts";
 import type { CheckInAnswer } from "../../src/protocol.ts";
 
 export const ORIGIN_TIMEOUT_MS = 1_000;

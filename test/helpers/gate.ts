@@ -5,8 +5,8 @@ import { expect } from "vitest";
 import { boundBody, request } from "../../dev/client.ts";
 import type { OriginStats } from "../../dev/origin.ts";
 import { TAG_HEADER } from "../../dev/origin.ts";
-import type { Gauge, GaugeStatus } from "../../src/gauge/durable-object.ts";
-import worker from "../../src/index.ts";
+import worker from "../../src/gate/index.ts";
+import type { Gauge, GaugeStatus } from "../../src/object/durable-object.ts";
 
 export type Limits = Record<string, unknown>;
 

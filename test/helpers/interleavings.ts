@@ -1,7 +1,7 @@
 // Random interleavings of acquire, release, time passing and restarts, checked against the gauge's invariants.
 import fc from "fast-check";
 import { expect } from "vitest";
-import type { LeaseTable } from "../../src/gauge/lease-table.ts";
+import type { LeaseTable } from "../../src/object/lease-table.ts";
 
 export type Op =
 	| { kind: "acquire"; id: number }

@@ -3,7 +3,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keyObjectName } from "../../src/gate/partition.ts";
+import { keyObjectName } from "../../src/core/partition.ts";
 import { eventually } from "../helpers/gate.ts";
 
 /** The main Worker through the runtime, as a client reaches it: a client that aborts gets its handler cancelled. */
