@@ -13,10 +13,9 @@ const root = resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "pressure-gauge-start-reload-"));
 const config = join(dir, "wrangler.toml");
 /** The shipped bindings and migrations, with main pointing back at the project. */
-const head = (readFileSync(join(root, "wrangler.toml"), "utf8").split("\n[vars]")[0] ?? "").replace(
-	/^main = .*$/m,
-	`main = ${JSON.stringify(join(root, "src/index.ts"))}`,
-);
+const shipped = readFileSync(join(root, "wrangler.toml"), "utf8");
+const main = /^main = "([^"]+)"$/m.exec(shipped)?.[1] ?? "src/gate/index.ts";
+const head = (shipped.split("\n[vars]")[0] ?? "").replace(/^main = .*$/m, `main = ${JSON.stringify(join(root, main))}`);
 const withLimit = (line: string) => `${head}\n[vars]\n[[vars.LIMITS.routes]]\nname = "request"\npath = "/request"\n${line}\n`;
 
 let start: ChildProcess;
