@@ -33,19 +33,23 @@ export async function guard(
 	const deadline = deadlineFor(route, input.request.signal);
 	const startedAt = Date.now();
 	let handled: Handled | null;
+	const work = handler(deadline);
 	try {
-		handled = await beforeDeadline(handler(deadline), deadline);
+		handled = await beforeDeadline(work, deadline);
 	} catch (error) {
 		await admission.permits.release("worker-error");
 		throw error;
 	}
 	if (!handled) {
-		// The handler is still running, but its request is over for the gauge: the permit goes back now.
+		// The handler is still running, but its request is over for the gauge: the permit goes back now, and a
+		// response it makes later is dropped with its body cancelled (nobody will read it).
+		work.then((late) => late.response.body?.cancel().catch(() => undefined)).catch(() => undefined);
 		const reason: ReleaseReason = abortReason(deadline);
 		await admission.permits.release(reason);
 		return reason === "origin-timeout" ? badGateway(true, input.request.headers.get("accept")) : clientClosedRequest();
 	}
-	const { response, failed } = handled;
+	const { failed } = handled;
+	const response = handled.response.body && input.request.method === "HEAD" ? withoutBody(handled.response) : handled.response;
 	const exchange: Exchange = { startedAt, rttMs: Date.now() - startedAt, status: failed ? null : response.status };
 	try {
 		return await holdResponse(response, admission, route, {
@@ -59,6 +63,16 @@ export async function guard(
 		await admission.permits.release("worker-error");
 		throw error;
 	}
+}
+
+/**
+ * A HEAD's response carries no content (RFC 9110 §9.3.2). A framework that serves HEAD with its GET handler may
+ * drop that handler's body without cancelling it (Hono's app.fetch does), so a body held until it ends would end
+ * only at the deadline: it is cancelled here, and the permit goes back at once, as for any response without a body.
+ */
+function withoutBody(res: Response): Response {
+	res.body?.cancel().catch(() => undefined);
+	return new Response(null, res);
 }
 
 /** The handler's result, or null if `deadline` aborts first (a late result or error is then dropped). */

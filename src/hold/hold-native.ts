@@ -41,11 +41,29 @@ export async function heldResponse(res: Response, permit: Releasable, signal: Ab
  */
 export async function holdUntilRead(res: Response, permit: Releasable, signal: AbortSignal): Promise<Response> {
 	try {
-		const bytes = await res.arrayBuffer();
+		const bytes = await readBefore(res, signal);
 		await permit.release("delivered");
 		return new Response(bytes, res);
 	} catch (error) {
 		await permit.release(signal.aborted ? abortReason(signal) : "origin-error");
 		return new Response(new ReadableStream({ start: (controller) => controller.error(error) }), res);
 	}
+}
+
+/**
+ * The whole body, or a rejection when `signal` aborts first. The gate's origin body is tied to the signal already
+ * (its fetch aborts), but a handler's body (the library's faces) is not: one that stalls must not hold its permit
+ * past the deadline. The read itself cannot be cancelled once started (arrayBuffer locks the stream); the handler's
+ * stream goes on, as the handler does, but the permit is back and the client's body errors.
+ */
+function readBefore(res: Response, signal: AbortSignal): Promise<ArrayBuffer> {
+	if (signal.aborted) return Promise.reject(signal.reason);
+	return new Promise<ArrayBuffer>((resolve, reject) => {
+		const onAbort = (): void => reject(signal.reason);
+		signal.addEventListener("abort", onAbort, { once: true });
+		res
+			.arrayBuffer()
+			.then(resolve, reject)
+			.finally(() => signal.removeEventListener("abort", onAbort));
+	});
 }

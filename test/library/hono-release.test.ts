@@ -80,6 +80,48 @@ describe("the middleware holds a permit until the response is over", () => {
 		expect(await inFlight(name)).toBe(0);
 	});
 
+	it("HEAD on a handler with a large streamed body: released at once (Hono drops the body without cancelling it)", async () => {
+		const chunk = new Uint8Array(64 * 1024);
+		const { name, worker } = gated(
+			() =>
+				new Response(
+					new ReadableStream({
+						async pull(controller) {
+							await scheduler.wait(1);
+							controller.enqueue(chunk);
+						},
+					}),
+				),
+		);
+		const res = await worker.fetch("/x", { method: "HEAD" });
+		expect(res.status).toBe(200);
+		expect(res.body).toBeNull();
+		await worker.settle();
+		expect(await inFlight(name)).toBe(0);
+	});
+
+	it("a small body of known length that stalls: cut at the handler's deadline, released then", async () => {
+		const { name, worker } = gated(
+			() =>
+				new Response(
+					new ReadableStream({
+						start(controller) {
+							// Half of what Content-Length promises, then nothing for far longer than the deadline.
+							controller.enqueue(new TextEncoder().encode("hello"));
+						},
+					}),
+					{ headers: { "content-length": "10" } },
+				),
+			{ handlerTimeoutMs: 100 },
+		);
+		const answered = worker.fetch("/x");
+		const outcome = await Promise.race([answered.then(() => "answered"), scheduler.wait(1_000).then(() => "still reading")]);
+		expect(outcome).toBe("answered");
+		// The client sees a body that errors, never a clean short one.
+		await expect((await answered).text()).rejects.toThrow();
+		expect(await inFlight(name)).toBe(0);
+	});
+
 	it("the handler's deadline: 504 and released, while the handler still runs", async () => {
 		let running = false;
 		const { name, worker } = gated(
