@@ -113,7 +113,8 @@ async function inputFor<E>(face: string, built: Built<FetchContext<E>>, options:
 	const found = options.binding ? options.binding(context) : (context.env as Record<string, unknown> | null)?.[DEFAULT_BINDING];
 	const ns = namespaceFrom(face, found, options.binding !== undefined);
 	const key = built.route.perKey && built.keyOf ? ((await built.keyOf(context)) ?? null) : undefined;
-	return { ns, request: context.request, waitUntil: (p: Promise<unknown>) => context.ctx.waitUntil(p), key };
+	const priority = built.classOf ? await built.classOf(context.request, context) : undefined;
+	return { ns, request: context.request, waitUntil: (p: Promise<unknown>) => context.ctx.waitUntil(p), key, priority };
 }
 
 function checkHandler(handler: unknown): string[] {

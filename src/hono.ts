@@ -46,15 +46,16 @@ export interface HonoGaugeOptions<E extends Env = Env> extends GaugeOptions<Cont
  */
 // biome-ignore lint/suspicious/noExplicitAny: as in Hono's own middleware, so that one middleware fits any app's Env.
 export const gauge = <E extends Env = any>(options: HonoGaugeOptions<E>): MiddlewareHandler<E> => {
-	const { route, keyOf } = buildGauge("gauge()", options, checkFaceSettings(options));
+	const { route, keyOf, classOf } = buildGauge("gauge()", options, checkFaceSettings(options));
 	return createMiddleware<E>(async function gauge(c, next) {
 		const found = options.binding ? options.binding(c) : (c.env as Record<string, unknown> | undefined)?.[DEFAULT_BINDING];
 		const ns = namespaceFrom("gauge()", found, options.binding !== undefined);
 		const key = route.perKey && keyOf ? ((await keyOf(c)) ?? null) : undefined;
+		const priority = classOf ? await classOf(c.req.raw, c) : undefined;
 		const waitUntil = waitUntilOf(c);
 		const res = await guard(
 			route,
-			{ ns, request: c.req.raw, waitUntil, key },
+			{ ns, request: c.req.raw, waitUntil, key, priority },
 			async () => {
 				// Hono's compose catches a handler's error, answers it (onError) and sets c.error: the permit goes back
 				// at once, and the error response is sent as any other.

@@ -13,8 +13,19 @@ export interface AcquireRequest {
 	readonly dryRun?: boolean;
 	/** Who holds the lease within this gauge (a key's object name), for "busiest keys". */
 	readonly holder?: string;
-	/** Wait in FIFO order for a permit instead of being refused at once. */
-	readonly queue?: { readonly size: number; readonly maxWaitMs: number };
+	/** A fair route: hold `holder` (the request's key) to its max-min fair share while the route is contended. */
+	readonly fair?: boolean;
+	/** A route with priority classes: the request's class (0: most critical) and every class's headroom, in order. */
+	readonly priority?: { readonly index: number; readonly headrooms: readonly number[] };
+	/**
+	 * Wait for a permit instead of being refused at once: FIFO, or with `adaptive` LIFO and CoDel shedding under
+	 * sustained overload (src/object/queue-order.ts).
+	 */
+	readonly queue?: {
+		readonly size: number;
+		readonly maxWaitMs: number;
+		readonly adaptive?: { readonly targetMs: number; readonly intervalMs: number };
+	};
 	/**
 	 * Not the request's last try (another shard of the route follows): it never waits, and a refusal is not
 	 * counted, so a request refused by every shard it tried counts once, on the last.
@@ -33,6 +44,10 @@ export type RefusalReason =
 	| "full"
 	/** This lease id was already released (a late, duplicate acquire). */
 	| "released"
+	/** A fair route is contended and the request's key holds its fair share already. */
+	| "over-share"
+	/** The request's priority class (with the classes below it) holds its cap: the rest is kept for the classes above. */
+	| "class-full"
 	| "queue-full"
 	| "queue-timeout"
 	/** The caller gave up while waiting (its client went away). */

@@ -38,7 +38,7 @@ describe("admin surface", () => {
 				layout: { shares: [3], layouts: [{ total: 3, shards: 1 }] },
 				inFlight: 1,
 				queued: 0,
-				counters: { admitted: 1, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 },
+				counters: { admitted: 1, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0, shed: 0 },
 				countersSince: expect.any(Number),
 				holdEwmaMs: expect.any(Number),
 				holds: { buckets: Array(14).fill(0), sumMs: 0, count: 0 },
@@ -46,6 +46,9 @@ describe("admin surface", () => {
 				busiestKeys: [],
 				isolate: { gaugeErrors: 0, failOpen: 0, localRefusals: 0, keyRefusals: 0 },
 				blocks: { held: 0, spare: 0, refusedWithSpares: 0 },
+				fair: null,
+				classes: null,
+				queueMode: null,
 			},
 		]);
 		await held.arrayBuffer();

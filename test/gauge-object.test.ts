@@ -16,7 +16,15 @@ describe("Gauge Durable Object", () => {
 		expect(await stub.release("b", HOLD)).toBe(true);
 		expect(await stub.release("b", HOLD)).toBe(false);
 		expect(await acquire(stub, "d")).toMatchObject({ ok: true, inFlight: 3 });
-		expect((await stub.status()).counters).toEqual({ admitted: 4, refused: 1, released: 1, reaped: 0, dryRunRefused: 0, queued: 0 });
+		expect((await stub.status()).counters).toEqual({
+			admitted: 4,
+			refused: 1,
+			released: 1,
+			reaped: 0,
+			dryRunRefused: 0,
+			queued: 0,
+			shed: 0,
+		});
 	});
 
 	it("never grants more than the limit to concurrent callers", async () => {

@@ -17,7 +17,7 @@ describe("LeaseTable", () => {
 		expect(t.acquire(req("c"), 0)).toMatchObject({ ok: false, reason: "full", inFlight: 2, limit: 2 });
 		expect(t.release("a", 5, HOLD)).toBe(true);
 		expect(t.acquire(req("c"), 5)).toMatchObject({ ok: true, inFlight: 2 });
-		expect(t.counters).toEqual({ admitted: 3, refused: 1, released: 1, reaped: 0, dryRunRefused: 0, queued: 0 });
+		expect(t.counters).toEqual({ admitted: 3, refused: 1, released: 1, reaped: 0, dryRunRefused: 0, queued: 0, shed: 0 });
 	});
 
 	it("is idempotent on the lease id: a repeated acquire takes no second permit", () => {

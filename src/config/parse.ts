@@ -5,6 +5,9 @@ import type { PathOptions } from "./canonical-path.ts";
 import { canonicalPath } from "./canonical-path.ts";
 import type { Issue } from "./check.ts";
 import { validate } from "./check.ts";
+import type { PriorityClasses } from "./classes.ts";
+import { resolveClasses } from "./classes.ts";
+import { checkFairness, isFair, needsEveryAdmission } from "./fairness.ts";
 import type { DefaultRouteInput as DefaultRouteData, LocationHint } from "./schema.ts";
 import { DEFAULTS, DefaultRouteInput, LimitsInput, PathsInput, RouteRuleInput } from "./schema.ts";
 import { closest } from "./suggest.ts";
@@ -15,7 +18,10 @@ export type FailMode = "closed" | "open";
 export type KeySource = { readonly kind: "ip" } | { readonly kind: "header" | "cookie"; readonly name: string };
 
 export interface PerKeyLimit {
-	readonly limit: number;
+	/** A hard ceiling per key, in its own Durable Object; null: none (a fair route's shares alone). */
+	readonly limit: number | null;
+	/** While the route is contended, each active key holds at most its max-min fair share (decided by the route's object). */
+	readonly fair: boolean;
 	readonly by: KeySource;
 	/** "shared": keyless requests share one partition; "route-only": only the route's total applies to them. */
 	readonly missing: "shared" | "route-only";
@@ -26,6 +32,8 @@ export interface QueueSettings {
 	readonly size: number;
 	/** How long a waiter waits for a permit before it is refused. */
 	readonly maxWaitMs: number;
+	/** Null: FIFO. Else adaptive LIFO + CoDel (src/object/queue-order.ts) with this target and interval. */
+	readonly adaptive: { readonly targetMs: number; readonly intervalMs: number } | null;
 }
 
 /** How a route's WebSocket upgrades count against its permits (docs/websockets.md). */
@@ -67,6 +75,8 @@ export interface Route {
 	readonly blocks: BlocksSetting | null;
 	/** Where the route's Durable Objects are created; null lets Cloudflare place them near the first caller. */
 	readonly locationHint: LocationHint | null;
+	/** Priority classes, most critical first, and where unmatched requests go; null: every request is equal. */
+	readonly classes: PriorityClasses | null;
 	/** Null for the default route, which matches whatever no rule matched. Compiled with the route's ignoreCase. */
 	readonly pattern: URLPattern | null;
 	/** Upper-case; HEAD is in it when GET is and headFollowsGet is on. */
@@ -139,7 +149,10 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 		const canonical = fine.has("path") && typeof fine.value.path === "string" && checkCanonicalPattern(fine.value.path, paths, at, errors);
 		const shardsFit =
 			limits !== null && limits.limit !== "unlimited" && fine.has("shards") && checkShards(fine.value.shards, limits.limit, at, errors);
-		if (!rule.ok || !timing || !limits || limits.limit === "unlimited" || !shardsFit || !canonical) return;
+		const classes = fine.has("classes", "defaultClass") ? resolveClasses(fine.value.classes, fine.value.defaultClass, at, errors) : null;
+		const fair = fine.has("perKey", "blocks") && checkFairness(fine.value, at, errors);
+		if (!rule.ok || !fair || (rule.value.classes !== undefined && !classes)) return;
+		if (!timing || !limits || limits.limit === "unlimited" || !shardsFit || !canonical) return;
 		const { name, path, host, methods, ignoreCase = DEFAULTS.ignoreCase, headFollowsGet = DEFAULTS.headFollowsGet } = rule.value;
 		routes.push({
 			name,
@@ -147,6 +160,7 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 			adaptive: limits.adaptive,
 			...timing,
 			...resolveShaping(rule.value),
+			classes,
 			pattern: new Pattern({ pathname: path, hostname: host ?? "*" }, { ignoreCase }),
 			methods: methods ? resolveMethods(methods, headFollowsGet) : null,
 		});
@@ -201,17 +215,16 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 	const limits = fine.has("limit", "adaptive")
 		? resolveLimit(fine.value, "LIMITS.default", errors, 'expected an integer >= 1 or "unlimited"')
 		: null;
-	if (
-		!parsed.ok ||
-		!limits ||
-		limits.limit === "unlimited" ||
-		!timing ||
-		!checkShards(parsed.value.shards, limits.limit, "LIMITS.default", errors)
-	) {
+	const classes = fine.has("classes", "defaultClass")
+		? resolveClasses(fine.value.classes, fine.value.defaultClass, "LIMITS.default", errors)
+		: null;
+	const fair = fine.has("perKey", "blocks") && checkFairness(fine.value, "LIMITS.default", errors);
+	if (!parsed.ok || !fair || (parsed.value.classes !== undefined && !classes)) return null;
+	if (!limits || limits.limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limits.limit, "LIMITS.default", errors)) {
 		return null;
 	}
 	const { limit, adaptive } = limits;
-	return { name: DEFAULT_ROUTE_NAME, limit, adaptive, ...timing, ...resolveShaping(parsed.value), pattern: null, methods: null };
+	return { name: DEFAULT_ROUTE_NAME, limit, adaptive, ...timing, ...resolveShaping(parsed.value), classes, pattern: null, methods: null };
 }
 
 type Shaping = Pick<
@@ -224,8 +237,24 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 	const { perKey, queue } = rule;
 	return {
 		failMode: rule.failMode ?? DEFAULTS.failMode,
-		perKey: perKey ? { limit: perKey.limit, by: parseKeySource(perKey.by), missing: perKey.missing ?? DEFAULTS.missingKey } : null,
-		queue: queue ? { size: queue.size, maxWaitMs: queue.maxWaitMs } : null,
+		perKey: perKey
+			? {
+					limit: perKey.limit ?? null,
+					fair: isFair(rule),
+					by: parseKeySource(perKey.by),
+					missing: perKey.missing ?? DEFAULTS.missingKey,
+				}
+			: null,
+		queue: queue
+			? {
+					size: queue.size,
+					maxWaitMs: queue.maxWaitMs,
+					adaptive:
+						queue.order === "adaptive"
+							? { targetMs: queue.targetMs ?? DEFAULTS.codel.targetMs, intervalMs: queue.intervalMs ?? DEFAULTS.codel.intervalMs }
+							: null,
+				}
+			: null,
 		dryRun: rule.dryRun ?? DEFAULTS.dryRun,
 		rateLimitHeaders: rule.rateLimitHeaders ?? DEFAULTS.rateLimitHeaders,
 		shards: rule.shards ?? 1,
@@ -233,8 +262,9 @@ function resolveShaping(rule: Omit<DefaultRouteData, "limit">): Shaping {
 		websocket: rule.websocket ?? (rule.adaptive ? "handshake" : DEFAULTS.websocket),
 		cutGraceMs: rule.cutRelease === undefined ? DEFAULTS.cutGraceMs : rule.cutRelease === "immediate" ? 0 : rule.cutRelease.graceMs,
 		// Adaptive routes learn from every exchange, so they take one permit per request (src/config/adaptive.ts).
+		// So do fair routes and routes with classes: they need the route's object to see every admission (src/config/fairness.ts).
 		blocks:
-			rule.blocks === "off" || (rule.adaptive && rule.blocks === undefined)
+			rule.blocks === "off" || ((rule.adaptive || needsEveryAdmission(rule)) && rule.blocks === undefined)
 				? null
 				: { max: rule.blocks?.max ?? null, returnAfterMs: rule.blocks?.returnAfterMs ?? DEFAULTS.blocks.returnAfterMs },
 		locationHint: rule.locationHint ?? null,

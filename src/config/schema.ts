@@ -2,6 +2,7 @@
 import { ADAPTIVE_DEFAULTS } from "../adaptive/settings.ts";
 import type { Check, Output } from "./check.ts";
 import { anything, check, is, list, matching, oneOf, optional, table } from "./check.ts";
+import { classesSetting } from "./classes.ts";
 
 /** Defaults for every optional route setting. docs/configuration.md mirrors these. */
 export const DEFAULTS = {
@@ -14,6 +15,8 @@ export const DEFAULTS = {
 	failMode: "closed",
 	/** Requests without a key share one partition, so dropping the key does not escape the limit. */
 	missingKey: "shared",
+	/** queue.order = "adaptive": Facebook's CoDel defaults (folly/executors/Codel.cpp). */
+	codel: { targetMs: 5, intervalMs: 100 },
 	rateLimitHeaders: "refusals",
 	dryRun: false,
 	/** PATHS: how every request's path is made canonical (docs/paths.md). */
@@ -71,14 +74,27 @@ const host = check<string>((value) => {
 
 const perKey = table(
 	{
-		limit,
+		/** A hard ceiling per key; optional on a fair route (src/config/fairness.ts). */
+		limit: optional(limit),
+		/** Max-min fair shares among active keys while the route is contended (docs/configuration.md, "Fair shares"). */
+		fair: optional(oneOf([true, false], "expected true or false")),
 		by: matching(KEY_SOURCE, 'expected "ip", "header:<name>" or "cookie:<name>"'),
 		missing: optional(oneOf(["shared", "route-only"], 'expected "shared" or "route-only"')),
 	},
-	"expected a table (perKey = { limit, by, missing })",
+	"expected a table (perKey = { by, fair, limit, missing })",
 );
 
-const queue = table({ size: limit, maxWaitMs: millis }, "expected a table (queue = { size, maxWaitMs })");
+const queue = table(
+	{
+		size: limit,
+		maxWaitMs: millis,
+		/** "fifo", or "adaptive": LIFO and CoDel shedding under sustained overload (docs/classes-and-fair-shares.md). */
+		order: optional(oneOf(["fifo", "adaptive"], 'expected "fifo" or "adaptive"')),
+		targetMs: optional(millis),
+		intervalMs: optional(millis),
+	},
+	"expected a table (queue = { size, maxWaitMs, order, targetMs, intervalMs })",
+);
 
 /** The longest returnAfterMs: the admission window is 2 × returnAfterMs, and it bounds how long a frozen isolate parks permits. */
 export const MAX_RETURN_AFTER_MS = 10_000;
@@ -135,6 +151,10 @@ const routeSettings = {
 	adaptive: optional(adaptive),
 	/** Permits leased to isolates in blocks, or "off" (one object call per request). */
 	blocks: optional(blocksSetting),
+	/** Priority classes, most critical first (src/config/classes.ts checks each one). */
+	classes: optional(classesSetting),
+	/** The class of requests no class matches; default: the last class. */
+	defaultClass: optional(anything),
 	/** Where the route's Durable Objects are created: near the origin. */
 	locationHint: optional(oneOf(LOCATION_HINTS, `expected one of ${LOCATION_HINTS.map((h) => `"${h}"`).join(", ")}`)),
 };

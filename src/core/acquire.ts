@@ -11,6 +11,7 @@ import { scheduleReport } from "../isolate/reports.ts";
 import { logSampled } from "../log.ts";
 import type { LimitView } from "../responses/ratelimit-headers.ts";
 import { retryAfterSeconds } from "../responses/refusal.ts";
+import { classify } from "./classify.ts";
 import { gaugesFor } from "./partition.ts";
 
 /** Retry-After on a fail-closed 503: the gauge is usually back within a second. */
@@ -21,8 +22,8 @@ export type Refusal =
 	/** A limit is full (and its queue, if any, full or timed out): 429 by default. */
 	| {
 			readonly kind: "limited";
-			/** Which limit refused: the route's total, or the share of the request's key (perKey). */
-			readonly scope: "route" | "key";
+			/** Which limit refused: the route's total, the share of the request's key (perKey), or its priority class's cap. */
+			readonly scope: "route" | "key" | "class";
 			readonly route: string;
 			readonly retryAfterMs: number;
 			/** Every limit that applied so far; the one that refused has remaining 0 (RateLimit fields). */
@@ -53,6 +54,10 @@ export interface AdmissionInput {
 	readonly waitUntil: WaitUntil;
 	/** The request's key from a face's key function; undefined: read as the route's perKey.by says. */
 	readonly key?: string | null | undefined;
+	/** The request's priority class (an index into route.classes) a face's function chose; undefined: by the config's matches. */
+	readonly priority?: number | undefined;
+	/** The request's canonical path (the gate's): class matches read it instead of the raw URL's. */
+	readonly path?: string | undefined;
 }
 
 /**
@@ -91,7 +96,12 @@ async function takePermits(route: Route, input: AdmissionInput, permits: PermitG
 	};
 	// A held WebSocket keeps its permit for hours and renews it alone: it takes a lease of its own, never a block's.
 	const single = route.websocket === "hold" && isWebSocketUpgrade(request);
-	for (const alternatives of await gaugesFor(request, route, input.key)) {
+	const priority = route.classes
+		? { index: classify(request, route.classes, input.priority, input.path), headrooms: route.classes.list.map((c) => c.headroom) }
+		: null;
+	for (const gauges of await gaugesFor(request, route, input.key)) {
+		// The class goes to the route's objects, which hold each class to its cap; a key's own object has no classes.
+		const alternatives = priority ? gauges.map((g) => (g.policy === route.name ? { ...g, priority } : g)) : gauges;
 		const { spec, result } = await acquireFirst(ns, alternatives, waitUntil, clientGone, single);
 		if (result.kind === "granted") {
 			permits.add(result.permit);
@@ -100,7 +110,8 @@ async function takePermits(route: Route, input: AdmissionInput, permits: PermitG
 			const remaining = Math.min(result.quota, result.limit - result.inFlight);
 			views.push({ policy: spec.policy, limit: result.quota, remaining });
 		} else if (result.kind === "refused") {
-			const scope = spec.policy === route.name ? "route" : "key";
+			// A fair route's object refuses a key over its share as the key's limit, though the route's object said it.
+			const scope = result.classFull ? "class" : spec.policy === route.name && !result.overShare ? "route" : "key";
 			// A dry run refuses nothing: its would-be refusals are the objects' dryRunRefused.
 			if (scope === "key" && !route.dryRun) counted("keyRefusals");
 			else if (scope === "route" && result.local) counted("localRefusals");

@@ -5,6 +5,7 @@ import type { Route } from "../config/parse.ts";
 import { parseConfig } from "../config/parse.ts";
 import type { LocationHint } from "../config/schema.ts";
 import type { Refusal } from "./acquire.ts";
+import { classifyWith } from "./classify.ts";
 
 /** Where a request's perKey key comes from: a header, a cookie, the client IP, or a function of the request's context. */
 export type KeySource<C> =
@@ -25,10 +26,38 @@ export interface GaugeOptions<C> {
 	readonly limit?: number;
 	/** Learn the limit within [min, max] from the handler's latency and errors (docs/adaptive.md). */
 	readonly adaptive?: { readonly min?: number; readonly max: number } & Partial<Omit<AdaptiveSettings, "min" | "max">>;
-	/** A share per key stacked on the total: `limit` requests per key at once. */
-	readonly perKey?: { readonly limit: number; readonly by: KeySource<C>; readonly missing?: "shared" | "route-only" };
+	/**
+	 * Shares per key: while the gauge is contended each active key holds at most its max-min fair share (`fair`,
+	 * default true), and never more than `limit` requests at once when `limit` is set. Default: none.
+	 */
+	readonly perKey?: {
+		readonly by: KeySource<C>;
+		readonly fair?: boolean;
+		readonly limit?: number;
+		readonly missing?: "shared" | "route-only";
+	};
+	/**
+	 * Priority classes, most critical first: a class (with the classes below it) holds at most floor(limit × (1 − headroom)).
+	 * `match` is a table (path, host, methods, header, cookie; header and cookie need `trusted: true`) or a function of
+	 * the face's context. Unmatched requests go to `defaultClass` (default: the last class). Default: none.
+	 */
+	readonly classes?: readonly {
+		readonly name: string;
+		readonly headroom: number;
+		readonly match?: Record<string, unknown> | ((context: C) => boolean | Promise<boolean>);
+		readonly trusted?: boolean;
+	}[];
+	readonly defaultClass?: string;
 	/** Wait for a permit (FIFO) instead of a 429 at once: at most `size` waiters, each for at most `maxWaitMs`. Default: none. */
-	readonly queue?: { readonly size: number; readonly maxWaitMs: number };
+	readonly queue?: {
+		readonly size: number;
+		readonly maxWaitMs: number;
+		/** "adaptive": LIFO and CoDel shedding under sustained overload. Default "fifo". */
+		readonly order?: "fifo" | "adaptive";
+		/** CoDel's target wait and interval (order "adaptive"). Defaults 5 and 100 (Facebook's). */
+		readonly targetMs?: number;
+		readonly intervalMs?: number;
+	};
 	/** Count what would be refused, refuse nothing (responses carry `pressure-gauge-dry-run`). Default false. */
 	readonly dryRun?: boolean;
 	/** When the gauge's Durable Object cannot answer: "closed" refuses (503), "open" lets the request through. Default "closed". */
@@ -59,6 +88,8 @@ export interface Built<C> {
 	readonly route: Route;
 	/** The perKey key function, when `by` is one. */
 	readonly keyOf: ((context: C) => string | null | undefined | Promise<string | null | undefined>) | null;
+	/** The request's class index, when some class matches by a function (else the core classifies by the config). */
+	readonly classOf: ((request: Request, context: C) => Promise<number>) | null;
 }
 
 /**
@@ -70,7 +101,7 @@ export function buildGauge<C>(face: string, options: GaugeOptions<C>, problems: 
 	if (typeof options !== "object" || options === null) {
 		throw new Error(`pressure-gauge: ${face} needs an options object, e.g. { name: "search", limit: 10 }`);
 	}
-	const { handlerTimeoutMs, perKey, ...rest } = options as GaugeOptions<C> & Record<string, unknown>;
+	const { handlerTimeoutMs, perKey, classes, ...rest } = options as GaugeOptions<C> & Record<string, unknown>;
 	for (const key of GATE_ONLY) {
 		if (key in rest)
 			errors.push(`options.${key}: not a setting of a handler's gauge (the handler's own route decides which requests it sees)`);
@@ -78,12 +109,18 @@ export function buildGauge<C>(face: string, options: GaugeOptions<C>, problems: 
 	if ("originTimeoutMs" in rest) errors.push("options.originTimeoutMs: not a setting of a handler's gauge, expected handlerTimeoutMs");
 	for (const key of [...GATE_ONLY, "originTimeoutMs", "binding", "onRefused"]) delete rest[key];
 	const keyOf = typeof perKey?.by === "function" ? perKey.by : null;
+	// A class matched by a function is checked here; the parser sees it without a match.
+	const matchers = Array.isArray(classes) ? classes.map((c) => (typeof c?.match === "function" ? c.match : null)) : [];
+	const plainClasses = Array.isArray(classes)
+		? classes.map((c) => (typeof c?.match === "function" ? (({ match: _, ...other }) => other)(c) : c))
+		: classes;
 	// A key function is checked here; the parser sees a placeholder source in its place.
 	const rule = {
 		...rest,
 		path: "/*",
 		...(handlerTimeoutMs === undefined ? {} : { originTimeoutMs: handlerTimeoutMs }),
 		...(perKey === undefined ? {} : { perKey: keyOf ? { ...perKey, by: "ip" } : perKey }),
+		...(classes === undefined ? {} : { classes: plainClasses }),
 	};
 	const parsed = parseConfig({ LIMITS: { routes: [rule] } });
 	if (!parsed.ok) errors.push(...parsed.errors.map(asOptionError));
@@ -93,7 +130,12 @@ export function buildGauge<C>(face: string, options: GaugeOptions<C>, problems: 
 	}
 	const route = parsed.config.routes[0];
 	if (!route) throw new Error(`pressure-gauge: ${face}: the options made no route`);
-	return { route, keyOf };
+	const classList = route.classes;
+	const classOf =
+		classList && matchers.some((m) => m !== null)
+			? (request: Request, context: C) => classifyWith(request, classList, matchers, context)
+			: null;
+	return { route, keyOf, classOf };
 }
 
 /** The parser's message about LIMITS.routes[0], said about the options a user wrote. */

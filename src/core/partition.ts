@@ -75,11 +75,14 @@ function buildRouteGauges(route: Route): GaugeSpec[] {
 		quota: route.limit,
 		limit: shareOf(route.limit, route.shards, index),
 		maxHoldMs: route.maxHoldMs,
-		queue: queue ? { size: Math.ceil(queue.size / route.shards), maxWaitMs: queue.maxWaitMs } : null,
+		queue: queue
+			? { size: Math.ceil(queue.size / route.shards), maxWaitMs: queue.maxWaitMs, ...(queue.adaptive ? { adaptive: queue.adaptive } : {}) }
+			: null,
 		dryRun: route.dryRun,
 		shard: { index, record, layout },
 		cutGraceMs: route.cutGraceMs,
 		...(route.adaptive ? { adaptive: route.adaptive } : {}),
+		...(route.perKey?.fair ? { fair: true } : {}),
 		blocks: blockSettings(route, shareOf(route.limit, route.shards, index)),
 		...(route.locationHint ? { locationHint: route.locationHint } : {}),
 	}));
@@ -99,7 +102,8 @@ export function keyLeaseMs(route: Route): number {
 }
 
 /**
- * The limits a request must pass, in order: its key's share (never queued), then the route's total.
+ * The limits a request must pass, in order: its key's fixed share (never queued) when perKey.limit is set, then the
+ * route's total (which also holds the key to its fair share on a fair route).
  * Each is a list of alternatives tried in turn until one grants: for a sharded route, a random shard and,
  * if it refuses, one other.
  */
@@ -118,8 +122,11 @@ export async function gaugesFor(
 	if (!perKey) return [total];
 	const key = given === undefined ? partitionKey(request, perKey.by) : given === "" ? null : given;
 	if (key === null && perKey.missing === "route-only") return [total];
-	const share = await keyShare(route, perKey, key ?? MISSING_KEY);
-	return [[share], total.map((g) => ({ ...g, holder: share.objectName }))];
+	const holder = await keyObjectName(route.name, key ?? MISSING_KEY);
+	const held = total.map((g) => ({ ...g, holder }));
+	// A fair route without a fixed ceiling needs no key object: the route's object holds each key to its share.
+	if (perKey.limit === null) return [held];
+	return [[await keyShare(route, perKey, key ?? MISSING_KEY)], held];
 }
 
 /** The gauge of one key's share of the route (its own Durable Object, never queued, near the origin as the route's). */
@@ -127,8 +134,9 @@ export async function keyShare(route: Route, perKey: NonNullable<Route["perKey"]
 	return {
 		objectName: await keyObjectName(route.name, key),
 		policy: `${route.name}.per-key`,
-		quota: perKey.limit,
-		limit: perKey.limit,
+		// Only asked when the key has a fixed ceiling (gaugesFor); the route's limit is the most it could mean otherwise.
+		quota: perKey.limit ?? route.limit,
+		limit: perKey.limit ?? route.limit,
 		maxHoldMs: keyLeaseMs(route),
 		queue: null,
 		dryRun: route.dryRun,

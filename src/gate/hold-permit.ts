@@ -17,7 +17,7 @@ export const holdPermit = createMiddleware<GateEnv>(async function holdPermit(c,
 		return next();
 	}
 	const waitUntil = (p: Promise<unknown>): void => c.executionCtx.waitUntil(p);
-	const admission = await acquire(route, { ns: gaugeNamespace(c.env.GAUGE), request: c.req.raw, waitUntil });
+	const admission = await acquire(route, { ns: gaugeNamespace(c.env.GAUGE), request: c.req.raw, waitUntil, path: c.var.path });
 	if (!admission.ok) return refusalResponse(admission.refusal, c.req.raw, route);
 
 	const deadline = deadlineFor(route, clientGone);

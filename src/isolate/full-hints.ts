@@ -127,13 +127,14 @@ export const fullHints = new FullHints();
 /**
  * The isolate's "full" hint for the spec's gauge: a refusal answered from memory (no object call), or whether the
  * call about to be made is a probe. Requests that would wait (queue) or be admitted anyway (dry-run) always reach
- * the object (`hinted` false).
+ * the object (`hinted` false), and so do a fair route's: a key refused in an isolate's memory would be a demand its
+ * object never saw, and the busy key would keep its larger share.
  */
 export function consultHint(
 	spec: GaugeSpec,
 	now: number,
 ): { hinted: boolean; decision: { refuse: PermitResult & { kind: "refused" } } | { probe: boolean } } {
-	const hinted = !spec.queue && !spec.dryRun;
+	const hinted = !spec.queue && !spec.dryRun && !spec.fair;
 	const decision: Decision = hinted ? fullHints.check(spec.objectName, now) : { probe: false };
 	if (!("refuse" in decision)) return { hinted, decision };
 	const { limit, quota, freeAt } = decision.refuse;

@@ -60,6 +60,10 @@ export interface GaugeSpec {
 	readonly shard?: ShardRoute;
 	/** How long a cut exchange's permit stays counted after the cut (0: given back at once). */
 	readonly cutGraceMs: number;
+	/** On a route with classes: the request's class and every class's headroom (the object holds each class to its cap). */
+	readonly priority?: { readonly index: number; readonly headrooms: readonly number[] };
+	/** On a fair route's gauge: the object holds the request's key (`holder`) to its fair share while contended. */
+	readonly fair?: boolean;
 	/** On an adaptive route's gauge: the object learns its limit, and each release carries a sample. */
 	readonly adaptive?: AdaptiveSettings;
 	/** Permits leased to this isolate in blocks (docs/blocks.md); absent or null: one object call per request. */
@@ -86,6 +90,10 @@ export type PermitResult =
 			readonly quota: number;
 			/** Refused from this isolate's hint that the gauge is full, without a Durable Object call. */
 			readonly local: boolean;
+			/** Refused because the request's key holds its fair share already (a fair route), not because the route is full. */
+			readonly overShare?: boolean;
+			/** Refused because the request's priority class holds its cap (a route with classes). */
+			readonly classFull?: boolean;
 	  }
 	/** The Durable Object could not answer; whether it granted the lease is unknown. */
 	| { readonly kind: "unavailable"; readonly error: unknown }

@@ -45,6 +45,8 @@ export async function acquirePermit(
 		...(spec.queue ? { queue: spec.queue } : {}),
 		...(spec.dryRun ? { dryRun: true } : {}),
 		...(spec.holder ? { holder: spec.holder } : {}),
+		...(spec.fair ? { fair: true } : {}),
+		...(spec.priority ? { priority: spec.priority } : {}),
 		...(spec.shard ? { shard: spec.shard } : {}),
 		...(tentative ? { tentative: true } : {}),
 		...(spec.adaptive ? { adaptive: spec.adaptive } : {}),
@@ -67,7 +69,17 @@ export async function acquirePermit(
 		}
 		const { inFlight, limit, quota } = result;
 		if (result.ok) return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil, askedAt), inFlight, limit, quota };
-		return { kind: "refused", retryAfterMs: result.retryAfterMs, inFlight, limit, quota, local: false };
+		const overShare = result.reason === "over-share";
+		return {
+			kind: "refused",
+			retryAfterMs: result.retryAfterMs,
+			inFlight,
+			limit,
+			quota,
+			local: false,
+			...(overShare ? { overShare } : {}),
+			...(result.reason === "class-full" ? { classFull: true } : {}),
+		};
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
 		// (a tombstone if it never ran); its expiry is the backstop. Overloaded objects are not retried.

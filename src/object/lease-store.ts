@@ -19,6 +19,8 @@ export interface Lease {
 	readonly count?: number;
 	/** A block's permits in use at its last check-in (a single lease has none: its one permit is in use). */
 	readonly inUse?: number;
+	/** The request's priority class (its index, 0: most critical) on a route with classes; null or absent elsewhere. */
+	readonly priority?: number | null;
 }
 
 /** What Retry-After is estimated from: the oldest single lease, and how many block permits are in use. */
@@ -53,6 +55,10 @@ export interface LeaseStore {
 	nextExpiry(): number | null;
 	/** The holders with the most counted leases, most first. */
 	busiestHolders(n: number): { holder: string; inFlight: number }[];
+	/** Permits counted per holder (null: leases without one), for a fair route's shares. */
+	holderCounts(): Map<string | null, number>;
+	/** Permits counted per priority class (null: leases without one), for class caps. */
+	classCounts(): Map<number | null, number>;
 }
 
 /** How many of the busiest holders a status lists. */
@@ -137,6 +143,23 @@ export class MemoryLeaseStore implements LeaseStore {
 		}
 		return rankHolders(counts, n);
 	}
+
+	holderCounts(): Map<string | null, number> {
+		const counts = new Map<string | null, number>();
+		for (const lease of this.rows.values()) {
+			if (lease.state !== "released") counts.set(lease.holder, (counts.get(lease.holder) ?? 0) + (lease.count ?? 1));
+		}
+		return counts;
+	}
+
+	classCounts(): Map<number | null, number> {
+		const counts = new Map<number | null, number>();
+		for (const lease of this.rows.values()) {
+			const priority = lease.priority ?? null;
+			if (lease.state !== "released") counts.set(priority, (counts.get(priority) ?? 0) + (lease.count ?? 1));
+		}
+		return counts;
+	}
 }
 
 /** Leases in the Durable Object's SQLite database: they survive eviction, restarts and deploys. */
@@ -158,6 +181,7 @@ export class SqlLeaseStore implements LeaseStore {
 		if (!columns.some((c) => c.name === "count")) sql.exec("ALTER TABLE leases ADD COLUMN count INTEGER NOT NULL DEFAULT 1");
 		// A block's permits in use at its last check-in (NULL for single leases), so an expired block counts its leaks.
 		if (!columns.some((c) => c.name === "in_use")) sql.exec("ALTER TABLE leases ADD COLUMN in_use INTEGER");
+		if (!columns.some((c) => c.name === "class")) sql.exec("ALTER TABLE leases ADD COLUMN class INTEGER");
 		sql.exec("CREATE INDEX IF NOT EXISTS leases_by_expiry ON leases (expires_at)");
 		// Counted leases: live (0) and ending (2). Replaces the index of live leases only.
 		sql.exec("DROP INDEX IF EXISTS live_leases");
@@ -185,7 +209,7 @@ export class SqlLeaseStore implements LeaseStore {
 
 	insert(lease: Lease): void {
 		this.sql.exec(
-			"INSERT OR REPLACE INTO leases (id, acquired_at, expires_at, released, holder, count, in_use) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			"INSERT OR REPLACE INTO leases (id, acquired_at, expires_at, released, holder, count, in_use, class) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 			lease.id,
 			lease.acquiredAt,
 			lease.expiresAt,
@@ -193,6 +217,7 @@ export class SqlLeaseStore implements LeaseStore {
 			lease.holder,
 			lease.count ?? 1,
 			lease.inUse ?? null,
+			lease.priority ?? null,
 		);
 	}
 
@@ -246,5 +271,18 @@ export class SqlLeaseStore implements LeaseStore {
 				n,
 			)
 			.toArray();
+	}
+	holderCounts(): Map<string | null, number> {
+		const rows = this.sql.exec<{ holder: string | null; n: number }>(
+			"SELECT holder, SUM(count) AS n FROM leases WHERE released <> 1 GROUP BY holder",
+		);
+		return new Map([...rows].map((row) => [row.holder, row.n]));
+	}
+
+	classCounts(): Map<number | null, number> {
+		const rows = this.sql.exec<{ class: number | null; n: number }>(
+			"SELECT class, SUM(count) AS n FROM leases WHERE released <> 1 GROUP BY class",
+		);
+		return new Map([...rows].map((row) => [row.class, row.n]));
 	}
 }

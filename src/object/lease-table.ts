@@ -15,6 +15,8 @@ export interface GaugeCounters {
 	dryRunRefused: number;
 	/** Requests that had to wait in the queue (whatever the outcome). */
 	queued: number;
+	/** Waiters shed by CoDel (queue.order = "adaptive") in a standing queue; each is also a refusal. */
+	shed: number;
 }
 
 /** Upper bounds (ms) of the hold-time histogram's buckets; the last bucket is +Inf. */
@@ -33,7 +35,7 @@ const HOLD_EWMA_WEIGHT = 0.2;
 const INITIAL_HOLD_MS = 1_000;
 
 export class LeaseTable {
-	readonly counters: GaugeCounters = { admitted: 0, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0 };
+	readonly counters: GaugeCounters = { admitted: 0, refused: 0, released: 0, reaped: 0, dryRunRefused: 0, queued: 0, shed: 0 };
 	/** Exponentially weighted moving average of how long a permit is held. */
 	holdEwmaMs = INITIAL_HOLD_MS;
 	/** How long released permits were held. */
@@ -59,7 +61,14 @@ export class LeaseTable {
 		if (existing) return this.refuse(req, "released", now);
 		if (inFlight >= req.limit) return this.refuse(req, "full", now);
 		const expiresAt = now + req.maxHoldMs;
-		this.store.insert({ id: req.leaseId, acquiredAt: now, expiresAt, state: "live", holder: req.holder ?? null });
+		this.store.insert({
+			id: req.leaseId,
+			acquiredAt: now,
+			expiresAt,
+			state: "live",
+			holder: req.holder ?? null,
+			priority: req.priority?.index ?? null,
+		});
 		this.counters.admitted++;
 		return { ok: true, leaseId: req.leaseId, expiresAt, inFlight: inFlight + 1, limit: req.limit, quota: req.limit };
 	}
@@ -122,6 +131,18 @@ export class LeaseTable {
 
 	busiestHolders(n: number): { holder: string; inFlight: number }[] {
 		return this.store.busiestHolders(n);
+	}
+
+	/** Permits counted per holder at `now` (null: leases without one); expired leases are reaped first. */
+	holderCounts(now: number): Map<string | null, number> {
+		this.reap(now);
+		return this.store.holderCounts();
+	}
+
+	/** Permits counted per priority class at `now` (null: leases without one); expired leases are reaped first. */
+	classCounts(now: number): Map<number | null, number> {
+		this.reap(now);
+		return this.store.classCounts();
 	}
 
 	/** True when a permit is free at `now` for a route of this limit. */

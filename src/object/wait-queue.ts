@@ -6,6 +6,8 @@ export interface Waiter {
 	/** Settles the waiter's pending acquire. */
 	readonly resolve: (result: AcquireResult) => void;
 	readonly timer: ReturnType<typeof setTimeout>;
+	/** When it began to wait (the object's clock), for LIFO and CoDel. */
+	readonly at?: number;
 }
 
 export class WaitQueue {
@@ -27,6 +29,18 @@ export class WaitQueue {
 		const waiter = this.waiters.shift();
 		if (waiter) clearTimeout(waiter.timer);
 		return waiter;
+	}
+
+	/** Every waiter, oldest first. */
+	all(): readonly Waiter[] {
+		return this.waiters;
+	}
+
+	/** Waiters per holder (null: none), for a fair route's demand. */
+	holders(): Map<string | null, number> {
+		const counts = new Map<string | null, number>();
+		for (const w of this.waiters) counts.set(w.req.holder ?? null, (counts.get(w.req.holder ?? null) ?? 0) + 1);
+		return counts;
 	}
 
 	/** Takes a waiter out wherever it stands (deadline passed, caller gone). */

@@ -50,7 +50,7 @@ export interface Refusal {
 	readonly accept: string | null;
 	readonly route: string;
 	/** Which limit refused: the route's total, or the share of the request's key (perKey). */
-	readonly scope: "route" | "key";
+	readonly scope: "route" | "key" | "class";
 	/** Every limit that applied; the one that refused has remaining 0. */
 	readonly views: readonly LimitView[];
 	readonly withRateLimitHeaders: boolean;
@@ -65,7 +65,9 @@ export function tooManyRequests(refusal: Refusal): Response {
 		detail:
 			refusal.scope === "key"
 				? `This client's share of route "${refusal.route}" is in use (perKey); retry after ${seconds} s.`
-				: `Every permit of route "${refusal.route}" is in use; retry after ${seconds} s.`,
+				: refusal.scope === "class"
+					? `The permits of route "${refusal.route}" this request's priority class may use are in use (classes); retry after ${seconds} s.`
+					: `Every permit of route "${refusal.route}" is in use; retry after ${seconds} s.`,
 		accept: refusal.accept,
 		headers: { "retry-after": String(seconds) },
 		extensions: { route: refusal.route, scope: refusal.scope, retryAfter: seconds },

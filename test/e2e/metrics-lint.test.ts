@@ -26,6 +26,17 @@ beforeAll(async () => {
 				{ name: "plain", path: "/plain/*", limit: 2 },
 				{ name: "keyed", path: "/keyed/*", limit: 4, perKey: { limit: 1, by: "header:x-user" }, queue: { size: 2, maxWaitMs: 200 } },
 				{ name: "learned", path: "/learned/*", adaptive: { min: 2, max: 20 } },
+				{
+					name: "shared",
+					path: "/shared/*",
+					limit: 2,
+					perKey: { by: "header:x-user" },
+					queue: { size: 4, maxWaitMs: 200, order: "adaptive" },
+					classes: [
+						{ name: "critical", headroom: 0, match: { methods: ["POST"] } },
+						{ name: "bulk", headroom: 0.5 },
+					],
+				},
 			],
 			default: { limit: 10 },
 		},
@@ -49,6 +60,8 @@ it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with 
 		get("/keyed/work?delay=150", { "x-user": "a" }),
 		get("/other?delay=0"),
 		get("/learned/work?delay=10"),
+		get("/shared/work?delay=150", { "x-user": "a" }),
+		get("/shared/work?delay=150", { "x-user": "b" }),
 	]);
 	expect(statuses).toContain(429);
 
@@ -62,6 +75,9 @@ it.skipIf(!havePromtool)("promtool check metrics accepts /__gauge/metrics, with 
 	expect(text).toMatch(/^pressuregauge_refused_total\{route="plain",scope="route"\} \d+$/m);
 	expect(text).toMatch(/^pressuregauge_config_valid 1$/m);
 	expect(text).toMatch(/^pressuregauge_adaptive_limit\{route="learned",kind="ceiling"\} 20$/m);
+	expect(text).toMatch(/^pressuregauge_class_admitted_total\{route="shared",class="bulk"\} [1-9]/m);
+	expect(text).toMatch(/^pressuregauge_fair_share\{route="shared"\} \d+$/m);
+	expect(text).toMatch(/^pressuregauge_queue_lifo\{route="shared"\} [01]$/m);
 	expect(text).toMatch(/^pressuregauge_adaptive_samples_total\{route="learned",outcome="ok"\} 1$/m);
 	const lint = spawnSync(PROMTOOL, ["check", "metrics"], { input: text, encoding: "utf8", timeout: 10_000 });
 	expect(lint.error).toBeUndefined();

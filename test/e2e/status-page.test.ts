@@ -28,6 +28,17 @@ beforeAll(async () => {
 			routes: [
 				{ name: "learned", path: "/learned/*", adaptive: { min: 2, max: 30 } },
 				{ name: "keyed", path: "/keyed/*", limit: 10, perKey: { limit: 1, by: "header:x-user" } },
+				{
+					name: "shared",
+					path: "/shared/*",
+					limit: 4,
+					perKey: { by: "header:x-user" },
+					queue: { size: 4, maxWaitMs: 500, order: "adaptive" },
+					classes: [
+						{ name: "critical", headroom: 0, match: { methods: ["POST"] } },
+						{ name: "bulk", headroom: 0.5 },
+					],
+				},
 				{ name: "slow", path: "/*", limit: 4 },
 			],
 		},
@@ -118,4 +129,15 @@ it.skipIf(!haveBrowser)("counts a client's perKey refusals in the route's refusa
 	await mkdir("test-results", { recursive: true });
 	await page.screenshot({ path: "test-results/status-page-key-refusals.png", fullPage: true });
 	expect((await load).problems, "requests without an answer").toEqual([]);
+});
+
+it.skipIf(!haveBrowser)("shows a route's classes, its fair share and its queue mode", async () => {
+	const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+	await page.goto(`${gate.url}/__gauge/#token=${encodeURIComponent(LOCAL_ADMIN_TOKEN)}`);
+	await runLoad({ url: `${gate.url}/shared/work?delay=10`, requests: 2, concurrency: 1 });
+	const shared = page.locator('[data-route="shared"]');
+	await expect.poll(() => shared.locator('[data-field="classStats1"]').textContent(), { timeout: 10_000 }).toMatch(/2 admitted/);
+	expect(await shared.locator('[data-field="class1"]').textContent()).toBe("class bulk");
+	expect(await shared.locator('[data-field="queueMode"]').textContent()).toBe("fifo");
+	expect(await shared.locator('[data-field="fair"]').textContent()).toMatch(/^\d+ \(1 keys/);
 });

@@ -87,6 +87,9 @@ function card(r, refusedPerSecond, keyRefusedPerSecond) {
     '<dt title="Estimated from the hold-time histogram as histogram_quantile() in Prometheus does: linear within a bucket">hold p50 / p99 (est.)</dt><dd data-field="hold"></dd>' +
     (r.limit.adaptive ? '<dt>learned (phase)</dt><dd data-field="learned"></dd><dt>floor / ceiling</dt><dd data-field="bounds"></dd>' +
       '<dt>origin latency, base / now</dt><dd data-field="latency"></dd><dt>queued at origin</dt><dd data-field="originQueue"></dd>' : "") +
+    (r.fair ? '<dt>fair share (keys)</dt><dd data-field="fair"></dd>' : "") +
+    (r.queueMode ? '<dt>queue mode</dt><dd data-field="queueMode"></dd>' : "") +
+    (r.classes || []).map((c, i) => '<dt data-field="class' + i + '"></dt><dd data-field="classStats' + i + '"></dd>').join("") +
     '</dl>' + spark(trends.get(r.name) || []);
   el.querySelector("h2").textContent = r.name;
   el.querySelector("svg").setAttribute("aria-label", r.inFlight + " of " + r.limit.effective + " permits in use");
@@ -101,6 +104,12 @@ function card(r, refusedPerSecond, keyRefusedPerSecond) {
     set("latency", ms(a.baselineMs) + " / " + ms(a.recentMs) + " ms");
     set("originQueue", a.queue === null ? "–" : a.queue);
   }
+  if (r.fair) set("fair", r.fair.fairShare + " (" + r.fair.activeKeys + " keys" + (r.fair.contended ? ", contended" : "") + ")");
+  if (r.queueMode) set("queueMode", r.queueMode.mode + (r.queueMode.shedding ? ", shedding" : ""));
+  (r.classes || []).forEach((c, i) => {
+    set("class" + i, "class " + c.name);
+    set("classStats" + i, c.inFlight + " in flight, " + c.queued + " queued, " + c.admitted + " admitted, " + c.refused + " refused");
+  });
   set("queued", r.queued);
   set("rps", refusedPerSecond.toFixed(1));
   if (r.isolate.keyRefusals > 0 || refusedPerSecond > 0) set("keyRps", keyRefusedPerSecond.toFixed(1));

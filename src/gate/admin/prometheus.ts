@@ -26,6 +26,7 @@ const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 	["reaped", "Leases that expired unreleased (a leak signal).", (r) => r.counters.reaped],
 	["dry_run_refused", "Requests dry-run mode admitted that would have been refused.", (r) => r.counters.dryRunRefused],
 	["queued", "Requests that had to wait in the queue.", (r) => r.counters.queued],
+	["shed", "Waiters an adaptive queue shed (CoDel) instead of serving, each also refused.", (r) => r.counters.shed],
 	[
 		"local_refused",
 		'Route-scope refusals isolates answered from their memory that the route is full, without a Durable Object call (reported by every isolate); not in pressuregauge_refused_total{scope="route"}.',
@@ -103,8 +104,88 @@ export function toPrometheus(reports: readonly RouteReport[], configValid = true
 			`pressuregauge_hold_seconds_count${labels({ route: r.name })} ${r.holds.count}`,
 		]),
 		...adaptiveFamilies(reports),
+		...sharingFamilies(reports),
 	];
 	return `${lines.join("\n")}\n`;
+}
+
+/** Priority classes, fair shares and adaptive queues (issue 21); a family only when some route has it. */
+function sharingFamilies(reports: readonly RouteReport[]): string[] {
+	const classes = reports.flatMap((r) => (r.classes ?? []).map((c) => ({ route: r.name, c })));
+	const perClass = (pick: (c: NonNullable<RouteReport["classes"]>[number]) => number): Sample[] =>
+		classes.map(({ route, c }) => ({ labels: { route, class: c.name }, value: pick(c) }));
+	const fair = reports.flatMap((r) => (r.fair ? [{ route: r.name, f: r.fair }] : []));
+	const perFair = (pick: (f: NonNullable<RouteReport["fair"]>) => number): Sample[] =>
+		fair.map(({ route, f }) => ({ labels: { route }, value: pick(f) }));
+	const queues = reports.flatMap((r) => (r.queueMode ? [{ route: r.name, q: r.queueMode }] : []));
+	const lines: string[] = [];
+	if (classes.length > 0) {
+		lines.push(
+			...family(
+				"pressuregauge_class_in_flight",
+				"gauge",
+				"Requests holding a permit, per priority class.",
+				perClass((c) => c.inFlight),
+			),
+			...family(
+				"pressuregauge_class_queued",
+				"gauge",
+				"Requests waiting in the queue, per priority class.",
+				perClass((c) => c.queued),
+			),
+			...family(
+				"pressuregauge_class_admitted_total",
+				"counter",
+				"Permits granted, per priority class.",
+				perClass((c) => c.admitted),
+			),
+			...family(
+				"pressuregauge_class_refused_total",
+				"counter",
+				"Requests refused, per priority class.",
+				perClass((c) => c.refused),
+			),
+		);
+	}
+	if (fair.length > 0) {
+		lines.push(
+			...family(
+				"pressuregauge_fair_share",
+				"gauge",
+				"The most permits an active key may hold while the route is contended.",
+				perFair((f) => f.fairShare),
+			),
+			...family(
+				"pressuregauge_fair_active_keys",
+				"gauge",
+				"Keys active on a fair route (in flight, queued, or asking within the last second or two).",
+				perFair((f) => f.activeKeys),
+			),
+			...family(
+				"pressuregauge_fair_contended",
+				"gauge",
+				"1 while a fair route holds keys to their shares (waiters, or a refusal within the last second).",
+				perFair((f) => (f.contended ? 1 : 0)),
+			),
+		);
+	}
+	if (queues.length > 0) {
+		lines.push(
+			...family(
+				"pressuregauge_queue_lifo",
+				"gauge",
+				"1 while an adaptive queue serves newest first (it has not been empty for an interval).",
+				queues.map(({ route, q }) => ({ labels: { route }, value: q.mode === "lifo" ? 1 : 0 })),
+			),
+			...family(
+				"pressuregauge_queue_shedding",
+				"gauge",
+				"1 while CoDel sheds waiters of an adaptive queue.",
+				queues.map(({ route, q }) => ({ labels: { route }, value: q.shedding ? 1 : 0 })),
+			),
+		);
+	}
+	return lines;
 }
 
 /** What adaptive routes learn and see; nothing when no route is adaptive. */

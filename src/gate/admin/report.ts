@@ -10,8 +10,10 @@ import { BUSIEST_HOLDERS, rankHolders } from "../../object/lease-store.ts";
 import type { HoldHistogram } from "../../object/lease-table.ts";
 import { HOLD_BUCKETS_MS } from "../../object/lease-table.ts";
 
-export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adaptive" | "reported"> {
+export interface RouteReport extends Omit<GaugeStatus, "limitOverride" | "adaptive" | "reported" | "classes"> {
 	readonly name: string;
+	/** On a route with classes, each class by name, most critical first; null elsewhere. */
+	readonly classes: ClassReport[] | null;
 	/**
 	 * `configured`: the fixed limit, or an adaptive route's ceiling; `effective`: the one in force (the override, else
 	 * the learned one, else the configured one); `adaptive`: the learned limit and what the algorithm sees.
@@ -51,9 +53,21 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 			// An adaptive route (one shard) admits up to its learned limit unless a runtime limit pins it.
 			const learned = limitOverride === null ? (adaptive?.limit ?? null) : null;
 			const effective = learned ?? (shares.length > 0 ? totalOf(shares) : (limitOverride ?? route.limit));
+			const stats = status.classes;
 			return {
 				name: route.name,
 				...status,
+				classes:
+					route.classes && stats
+						? route.classes.list.map((c, i) => ({
+								name: c.name,
+								headroom: c.headroom,
+								inFlight: stats.inFlight[i] ?? 0,
+								queued: stats.queued[i] ?? 0,
+								admitted: stats.admitted[i] ?? 0,
+								refused: stats.refused[i] ?? 0,
+							}))
+						: null,
 				limit: { configured: route.limit, effective, override: limitOverride, adaptive },
 				holdMs: { p50: percentile(status.holds, 0.5), p90: percentile(status.holds, 0.9), p99: percentile(status.holds, 0.99) },
 				isolate: {
@@ -65,6 +79,16 @@ export async function reportRoutes(ns: DurableObjectNamespace<Gauge>, routes: re
 			};
 		}),
 	);
+}
+
+/** One priority class of a route, as /status shows it. */
+export interface ClassReport {
+	readonly name: string;
+	readonly headroom: number;
+	readonly inFlight: number;
+	readonly queued: number;
+	readonly admitted: number;
+	readonly refused: number;
 }
 
 /** One route's view from its shards' statuses: counts add up, the busiest keys are ranked again. */
@@ -88,6 +112,7 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 			reaped: sum((s) => s.counters.reaped),
 			dryRunRefused: sum((s) => s.counters.dryRunRefused),
 			queued: sum((s) => s.counters.queued),
+			shed: sum((s) => s.counters.shed),
 		},
 		holdEwmaMs: released > 0 ? sum((s) => s.holdEwmaMs * s.counters.released) / released : (shards[0]?.holdEwmaMs ?? 0),
 		holds: {
@@ -109,6 +134,36 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 		},
 		// Adaptive routes have one shard (the config checks it).
 		adaptive: shards.length === 1 ? (shards[0]?.adaptive ?? null) : null,
+		fair: mergeFair(shards),
+		classes: mergeClasses(shards),
+		// Each shard has its own queue; shard 0's mode stands for the route.
+		queueMode: shards[0]?.queueMode ?? null,
+	};
+}
+
+/** Per class, the shards' counts added up. */
+function mergeClasses(shards: readonly GaugeStatus[]): GaugeStatus["classes"] {
+	const stats = shards.map((s) => s.classes).filter((c) => c !== null);
+	const first = stats[0];
+	if (!first) return null;
+	const add = (pick: (c: NonNullable<GaugeStatus["classes"]>) => number[]) =>
+		pick(first).map((_, i) => stats.reduce((total, c) => total + (pick(c)[i] ?? 0), 0));
+	return {
+		inFlight: add((c) => c.inFlight),
+		queued: add((c) => c.queued),
+		admitted: add((c) => c.admitted),
+		refused: add((c) => c.refused),
+	};
+}
+
+/** Each shard shares its own part fairly: a key's share of the route is the sum of its shares there. */
+function mergeFair(shards: readonly GaugeStatus[]): GaugeStatus["fair"] {
+	const fair = shards.map((s) => s.fair).filter((f) => f !== null);
+	if (fair.length === 0) return null;
+	return {
+		contended: fair.some((f) => f.contended),
+		activeKeys: Math.max(...fair.map((f) => f.activeKeys)),
+		fairShare: fair.reduce((total, f) => total + f.fairShare, 0),
 	};
 }
 
