@@ -1,5 +1,5 @@
 // Random combinations of the gate's features, through the gate, against the real objects and origin (fast-check):
-// per-key × queue × shards × dry-run × runtime limit × reshard (two configs side by side), with clients that
+// per-key (fixed, fair, both) × classes × queue (FIFO, adaptive) × shards × dry-run × runtime limit × reshard (two configs side by side), with clients that
 // leave. Invariants: the origin never runs more than the limit in force (per route and per key), nothing that
 // was given back is reaped, every permit comes back, and each request counts once per limit it asked.
 import { env } from "cloudflare:workers";
@@ -23,13 +23,24 @@ const scenario = fc
 		shards: fc.integer({ min: 1, max: 2 }),
 		/** A second config with another shard count, running side by side (a rollout), or none. */
 		reshard: fc.option(fc.integer({ min: 1, max: 3 })),
-		perKey: fc.option(fc.integer({ min: 1, max: 2 })),
-		queue: fc.option(fc.record({ size: fc.integer({ min: 1, max: 3 }), maxWaitMs: fc.integer({ min: 50, max: 250 }) })),
+		perKey: fc.option(
+			fc.record({ limit: fc.option(fc.integer({ min: 1, max: 2 })), fair: fc.boolean() }).filter((p) => p.fair || p.limit !== null),
+		),
+		/** Priority classes (issue 21): "critical" by a trusted header, "bulk" the rest, with half the limit kept free. */
+		classes: fc.boolean(),
+		queue: fc.option(
+			fc.record({
+				size: fc.integer({ min: 1, max: 3 }),
+				maxWaitMs: fc.integer({ min: 50, max: 250 }),
+				order: fc.constantFrom("fifo", "adaptive"),
+			}),
+		),
 		dryRun: fc.boolean(),
 		override: fc.option(fc.integer({ min: 1, max: 5 })),
 		requests: fc.array(
 			fc.record({
 				key: fc.constantFrom(...KEYS),
+				critical: fc.boolean(),
 				delay: fc.integer({ min: 0, max: 150 }),
 				viaSecond: fc.boolean(),
 				/** The client leaves after this long, or waits for its answer. */
@@ -66,7 +77,17 @@ async function run(s: Scenario): Promise<void> {
 				rateLimitHeaders: "all",
 				cutRelease: { graceMs: GRACE_MS },
 				...(s.queue ? { queue: s.queue } : {}),
-				...(s.perKey ? { perKey: { limit: s.perKey, by: "header:x-key" } } : {}),
+				...(s.perKey
+					? { perKey: { by: "header:x-key", fair: s.perKey.fair, ...(s.perKey.limit === null ? {} : { limit: s.perKey.limit }) } }
+					: {}),
+				...(s.classes
+					? {
+							classes: [
+								{ name: "critical", headroom: 0, match: { header: { name: "x-class", value: "critical" } }, trusted: true },
+								{ name: "bulk", headroom: 0.5 },
+							],
+						}
+					: {}),
 			},
 		],
 	});
@@ -87,7 +108,8 @@ async function run(s: Scenario): Promise<void> {
 			const via: Gate = r.viaSecond ? second : first;
 			const client = r.leaveAfter === null ? AbortSignal.timeout(10_000) : AbortSignal.timeout(r.leaveAfter);
 			try {
-				const res = await via.fetch(`/request?delay=${r.delay}`, { headers: { "x-key": r.key, [TAG_HEADER]: r.key }, signal: client });
+				const headers = { "x-key": r.key, [TAG_HEADER]: r.key, ...(r.critical ? { "x-class": "critical" } : {}) };
+				const res = await via.fetch(`/request?delay=${r.delay}`, { headers, signal: client });
 				await res.arrayBuffer();
 				// A client that left may still be handed an answer here (in-process); what it says is not what it saw.
 				return client.aborted ? { left: true, status: res.status } : { left: false, status: res.status, ...levels(res, route) };
@@ -113,7 +135,9 @@ async function run(s: Scenario): Promise<void> {
 	// The origin never ran more than the limit in force, per route and per key (dry-run enforces nothing).
 	if (!s.dryRun) {
 		expect((await first.origin()).handlersPeak, "origin handlers").toBeLessThanOrEqual(s.override ?? s.limit);
-		if (s.perKey) for (const k of KEYS) expect((await first.origin(k)).handlersPeak, `key ${k}'s handlers`).toBeLessThanOrEqual(s.perKey);
+		const perKeyLimit = s.perKey?.limit ?? null;
+		if (perKeyLimit !== null)
+			for (const k of KEYS) expect((await first.origin(k)).handlersPeak, `key ${k}'s handlers`).toBeLessThanOrEqual(perKeyLimit);
 	}
 
 	// Each request counts once per limit it asked: what the responses say, give or take the clients that left.

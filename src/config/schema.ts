@@ -76,7 +76,7 @@ const perKey = table(
 	{
 		/** A hard ceiling per key; optional on a fair route (src/config/fairness.ts). */
 		limit: optional(limit),
-		/** Max-min fair shares among active keys while the route is contended (docs/configuration.md, "Fair shares"). */
+		/** Max-min fair shares among active keys while the route is contended (docs/classes-and-fair-shares.md). */
 		fair: optional(oneOf([true, false], "expected true or false")),
 		by: matching(KEY_SOURCE, 'expected "ip", "header:<name>" or "cookie:<name>"'),
 		missing: optional(oneOf(["shared", "route-only"], 'expected "shared" or "route-only"')),

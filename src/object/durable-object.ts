@@ -9,28 +9,23 @@ import type { AdaptiveStatus } from "./adaptive-gauge.ts";
 import { AdaptiveGauge } from "./adaptive-gauge.ts";
 import type { BlockTotals } from "./blocks.ts";
 import { BlockLedger, checkInBlock, RecentRefusals } from "./blocks.ts";
-import type { FairDecision } from "./fair-admission.ts";
-import type { FairStatus, Holdings } from "./fair-keys.ts";
-import { FairKeys, holdingsOf } from "./fair-keys.ts";
 import type { Layout, LayoutCopy, LayoutState } from "./layout.ts";
 import type { LeaseStore } from "./lease-store.ts";
 import { BUSIEST_HOLDERS, SqlLeaseStore } from "./lease-store.ts";
 import type { AcquireRequest, AcquireResult, GaugeCounters, HoldHistogram, RefusalReason } from "./lease-table.ts";
 import { LeaseTable } from "./lease-table.ts";
-import type { ClassDecision } from "./priority.ts";
-import { classAdmit, classLoad } from "./priority.ts";
-import type { QueueMode } from "./queue-order.ts";
-import { AdaptiveQueue, nextWaiter } from "./queue-order.ts";
-import { RefusalLine, spreadRetryAfter } from "./retry-after.ts";
 import type { SeenLayout, ShardRoute } from "./shard-shares.ts";
 import { ShardShares } from "./shard-shares.ts";
-import type { Waiter } from "./wait-queue.ts";
+import type { SharingStatus } from "./sharing.ts";
+import { Sharing } from "./sharing.ts";
 import { WaitQueue } from "./wait-queue.ts";
 
 /** The reaper runs at most this often, however many leases expire. */
 const REAP_INTERVAL_MS = 1_000;
 
-export interface GaugeStatus {
+export type { ClassStats } from "./sharing.ts";
+
+export interface GaugeStatus extends SharingStatus {
 	readonly inFlight: number;
 	readonly queued: number;
 	/** The route total set at runtime (PUT …/routes/:name/limit), kept by shard 0; null when none. */
@@ -53,25 +48,12 @@ export interface GaugeStatus {
 	readonly reported: { localRefused: number; gaugeErrors: number; failOpen: number; keyRefused: number };
 	/** Permits leased to isolates in blocks, and how many were spare, as of each block's last check-in. */
 	readonly blocks: BlockTotals;
-	/** On a fair route (perKey.fair): contention, active keys and the largest fair share now; null elsewhere. */
-	readonly fair: FairStatus | null;
-	/** On a route with classes, per class index (0: most critical): in flight and queued now, admitted and refused since start. */
-	readonly classes: ClassStats | null;
-	/** On a route whose queue is adaptive: serving newest first ("lifo") or oldest first, and whether CoDel is shedding. */
-	readonly queueMode: { readonly mode: QueueMode; readonly shedding: boolean } | null;
-}
-
-export interface ClassStats {
-	readonly inFlight: number[];
-	readonly queued: number[];
-	readonly admitted: number[];
-	readonly refused: number[];
 }
 
 export class Gauge extends DurableObject implements GaugeRpc {
 	/** The time source. Tests replace it to move time without sleeping. */
 	clock: () => number = Date.now;
-	/** Where a refused client lands in its Retry-After slot. Tests replace it. */
+	/** Where a refused client lands in its Retry-After slot (sharing.ts). Tests replace it. */
 	random: () => number = Math.random;
 	/** When this instance started: counters live in memory, so they begin again with every restart. */
 	private readonly startedAt = Date.now();
@@ -90,20 +72,18 @@ export class Gauge extends DurableObject implements GaugeRpc {
 	private readonly ledger = new BlockLedger();
 	/** What isolates reported deciding on their own (in memory, like the other counters). */
 	private readonly reported: GaugeStatus["reported"] = { localRefused: 0, gaugeErrors: 0, failOpen: 0, keyRefused: 0 };
-	/** A fair route's active keys and contention (in memory: a restart forgets recent demand, never a lease). */
-	private readonly fair = new FairKeys();
-	/** Admitted and refused per class index, on a route with classes (in memory, like the other counters). */
-	private classCounts: { admitted: number[]; refused: number[] } | null = null;
-	/** The refusals of the last hold time, for each refused client's place in line (Retry-After). */
-	private readonly line = new RefusalLine();
-	/** On a route whose queue is adaptive: its mode (FIFO or LIFO) and CoDel state (in memory, like the waiters). */
-	private codel: AdaptiveQueue | null = null;
-	/** The last fair request seen: a status reports fair shares against its limit. */
-	private fairReq: AcquireRequest | null = null;
+	/** Fair shares, priority classes, the queue's order and Retry-After spreading (sharing.ts). */
+	private readonly sharing: Sharing;
 
 	constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
 		super(ctx, env);
 		this.table = new LeaseTable(this.createStore(ctx));
+		this.sharing = new Sharing(
+			this.table,
+			this.queue,
+			(req, now) => this.limitFor(req, now),
+			() => this.random(),
+		);
 		// Shard 0 of a sharded gauge is reached through the GAUGE binding: the standalone gate's, and the one the library
 		// tells its users to make (docs/library.md). Not typed through Cloudflare.Env, which is each Worker's own.
 		const own = (env as unknown as { GAUGE: DurableObjectNamespace<Gauge> }).GAUGE;
@@ -141,7 +121,7 @@ export class Gauge extends DurableObject implements GaugeRpc {
 		const inFlight = sample ? this.table.inFlight(now) : 0;
 		// A waiter with this id belongs to a caller that gave up or whose acquire call failed: it must not be granted.
 		const waiter = this.queue.remove(leaseId);
-		this.codel?.observe(this.queue.length, now);
+		this.sharing.queueChanged(now);
 		waiter?.resolve(this.refuse(waiter.req, "cancelled", now));
 		const freed = this.table.release(leaseId, now, tombstoneMs, graceMs);
 		if (freed && sample) this.adaptive.record(sample, inFlight, now);
@@ -228,9 +208,7 @@ export class Gauge extends DurableObject implements GaugeRpc {
 			adaptive: this.adaptive.status(),
 			reported: { ...this.reported },
 			blocks: this.ledger.totals(this.clock()),
-			classes: this.classStatus(this.clock()),
-			queueMode: this.codel ? { mode: this.codel.mode(this.clock()), shedding: this.codel.shedding } : null,
-			fair: this.fairReq ? this.fair.status(this.limitFor(this.fairReq, this.clock()), this.holdings(this.clock()), this.clock()) : null,
+			...this.sharing.status(this.clock()),
 		};
 	}
 
@@ -247,82 +225,31 @@ export class Gauge extends DurableObject implements GaugeRpc {
 
 	private admit(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
 		const now = this.clock();
-		if (req.fair && req.holder) {
-			this.fairReq = req;
-			this.fair.asked(req.holder, this.holdings(now), now);
-		}
+		this.sharing.arrived(req, now);
 		if (!req.queue) return this.grant(req, now);
-		if (req.queue.adaptive) this.codel ??= new AdaptiveQueue(req.queue.adaptive, now);
 		// Permits freed by expiry go to those already waiting; nobody jumps the queue.
 		this.drain(now);
 		// A repeated acquire, or one whose id was already released (a tombstone), is answered at once, never queued.
 		if (this.table.knows(req.leaseId, now)) return this.grant(req, now);
-		const fair = this.fairness(req, now);
-		const cls = this.classDecision(req, now);
-		const eligible = fair?.ok !== false && cls?.ok !== false;
-		if (this.queue.length === 0 && this.table.hasRoom(this.limitFor(req, now), now) && eligible) return this.grant(req, now, true);
-		if (req.tentative) {
-			const why = cls?.ok === false && cls.reason === "class-full" ? "class-full" : fair?.ok === false ? fair.reason : "full";
-			return this.refuse(req, why, now);
-		}
-		if (this.queue.length >= req.queue.size || !this.queueRoomFor(req)) return this.refuse(req, "queue-full", now);
+		// A class over its cap or a key over its fair share waits (or is refused) even with a permit free.
+		const blocker = this.sharing.blocker(req, now);
+		if (this.queue.length === 0 && this.table.hasRoom(this.limitFor(req, now), now) && !blocker) return this.grant(req, now, true);
+		if (req.tentative) return this.refuse(req, blocker ?? "full", now);
+		if (this.queue.length >= req.queue.size || !this.sharing.queueRoomFor(req)) return this.refuse(req, "queue-full", now);
 		this.table.counters.queued++;
 		const waiting = new Promise<AcquireResult>((resolve) => {
 			const timer = setTimeout(() => {
 				if (!this.queue.remove(req.leaseId)) return;
-				this.codel?.observe(this.queue.length, this.clock());
+				this.sharing.queueChanged(this.clock());
 				resolve(this.refuse(req, "queue-timeout", this.clock()));
 			}, req.queue?.maxWaitMs);
 			this.queue.push({ req, resolve, timer, at: now });
 		});
-		this.codel?.observe(this.queue.length, now);
-		// On a fair route (or one with classes) the waiters ahead may all be over their shares or caps while this one
-		// is not: it need not wait.
-		if (req.fair || req.priority || this.codel) this.drain(now);
+		this.sharing.queueChanged(now);
+		// Waiters ahead may all be over their shares or caps while this one is not: it need not wait.
+		const head = this.queue.peek();
+		if (head && this.sharing.ordered(head)) this.drain(now);
 		return waiting;
-	}
-
-	/** What a fair decision sees: permits and waiters per key. */
-	private holdings(now: number): Holdings {
-		return holdingsOf(this.table.holderCounts(now), this.queue.holders(), this.queue.length);
-	}
-
-	/** On a route with classes, whether the request's class may take one more permit now; null without classes. */
-	private classDecision(req: AcquireRequest, now: number): ClassDecision | null {
-		if (!req.priority) return null;
-		const { index, headrooms } = req.priority;
-		return classAdmit(this.limitFor(req, now), headrooms, classLoad(this.table.classCounts(now), headrooms.length), index);
-	}
-
-	/**
-	 * The waiter a freed permit goes to on a fair route or one with classes: the most critical class first, then the
-	 * oldest; a waiter its class or key may not take yet is skipped, not blocking the others.
-	 */
-	private pickWaiter(head: Waiter, now: number): Waiter | undefined {
-		const gaps = head.req.fair ? this.fair.gaps(this.limitFor(head.req, now), this.holdings(now), now) : null;
-		const queued = this.queue.all().map((w) => ({
-			w,
-			priority: w.req.priority?.index ?? 0,
-			gap: (w.req.holder && gaps?.get(w.req.holder)) || 0,
-			enqueuedAt: w.at ?? 0,
-		}));
-		const eligible = ({ w }: { w: Waiter }) => this.classDecision(w.req, now)?.ok !== false && this.fairness(w.req, now)?.ok !== false;
-		return nextWaiter(queued, this.codel?.mode(now) ?? "fifo", eligible)?.w;
-	}
-
-	/** Room in the queue for a request's class: a class with those below it may fill its headroom's part of the queue. */
-	private queueRoomFor(req: AcquireRequest): boolean {
-		if (!req.priority || !req.queue) return true;
-		const { index, headrooms } = req.priority;
-		const counts = new Map<number | null, number>();
-		for (const w of this.queue.all()) counts.set(w.req.priority?.index ?? null, (counts.get(w.req.priority?.index ?? null) ?? 0) + 1);
-		return classAdmit(req.queue.size, headrooms, classLoad(counts, headrooms.length), index).ok;
-	}
-
-	/** On a fair route, whether the request's key may take one more permit now; null for a request that is not fair. */
-	private fairness(req: AcquireRequest, now: number): FairDecision | null {
-		if (!req.fair || !req.holder) return null;
-		return this.fair.decide(req.holder, this.limitFor(req, now), this.holdings(now), now);
 	}
 
 	/**
@@ -385,7 +312,7 @@ export class Gauge extends DurableObject implements GaugeRpc {
 	/** Someone was refused: pressure on the other isolates' blocks, and counted if blocks held spares meanwhile. */
 	private noteRefusal(by: string | null, now: number): void {
 		this.refusals.note(by, now);
-		this.fair.refused(now);
+		this.sharing.refused(now);
 		this.ledger.refused(now);
 	}
 
@@ -393,72 +320,25 @@ export class Gauge extends DurableObject implements GaugeRpc {
 	private grant(req: AcquireRequest, now: number, checked = false): AcquireResult {
 		// A repeated acquire of a live lease is answered as granted whatever the caps and shares: it takes nothing new.
 		if (!checked && (req.fair || req.priority) && !this.table.lease(req.leaseId)) {
-			const room = this.table.hasRoom(this.limitFor(req, now), now);
-			if (this.classDecision(req, now)?.ok === false) return this.refuse(req, room ? "class-full" : "full", now);
-			if (this.fairness(req, now)?.ok === false) return this.refuse(req, room ? "over-share" : "full", now);
+			const blocker = this.sharing.blocker(req, now);
+			if (blocker) return this.refuse(req, this.table.hasRoom(this.limitFor(req, now), now) ? blocker : "full", now);
 		}
 		const result = this.table.acquire({ ...req, limit: this.limitFor(req, now) }, now);
 		if (result.ok) this.scheduleReap(result.expiresAt);
 		// A tentative refusal is not a refusal (another shard answers for the request): no pressure, not counted.
 		else if (!req.tentative) this.noteRefusal(req.isolate ?? null, now);
-		this.countClass(req, result);
-		return this.spread({ ...result, quota: this.quotaFor(req) }, req, now);
-	}
-
-	/** Counts an answer to a request of some class: admitted, or refused (not when tentative, cancelled or a duplicate). */
-	private countClass(req: AcquireRequest, result: { ok: true } | { ok: false; reason: RefusalReason }): void {
-		if (!req.priority || req.tentative || (!result.ok && (result.reason === "cancelled" || result.reason === "released"))) return;
-		const n = req.priority.headrooms.length;
-		const counts = this.classCounts?.admitted.length === n ? this.classCounts : { admitted: Array(n).fill(0), refused: Array(n).fill(0) };
-		this.classCounts = counts;
-		const row = result.ok ? counts.admitted : counts.refused;
-		row[req.priority.index] = (row[req.priority.index] ?? 0) + 1;
-	}
-
-	private classStatus(now: number): ClassStats | null {
-		const counts = this.classCounts;
-		if (!counts) return null;
-		const n = counts.admitted.length;
-		const queued = new Map<number | null, number>();
-		for (const w of this.queue.all()) queued.set(w.req.priority?.index ?? null, (queued.get(w.req.priority?.index ?? null) ?? 0) + 1);
-		return {
-			inFlight: classLoad(this.table.classCounts(now), n),
-			queued: classLoad(queued, n),
-			admitted: [...counts.admitted],
-			refused: [...counts.refused],
-		};
-	}
-
-	/**
-	 * A refusal's Retry-After, spread by its place among the refusals of the last hold time (retry-after.ts), so the
-	 * clients refused together do not all come back in the same second. A caller that gave up, a duplicate, and a
-	 * tentative try (another shard answers for the request) keep the plain estimate.
-	 */
-	private spread(result: AcquireResult, req: AcquireRequest, now: number): AcquireResult {
-		if (result.ok || req.tentative || result.reason === "cancelled" || result.reason === "released") return result;
-		const holdMs = this.table.holdEwmaMs;
-		const retryAfterMs = spreadRetryAfter({
-			freeInMs: result.retryAfterMs,
-			place: this.line.place(now, holdMs),
-			limit: this.limitFor(req, now),
-			holdMs,
-			random: this.random(),
-			overShare: result.reason === "over-share" || result.reason === "class-full",
-		});
-		return { ...result, retryAfterMs };
+		this.sharing.countClass(req, result);
+		return this.sharing.spread({ ...result, quota: this.quotaFor(req) }, req, now);
 	}
 
 	private refuse(req: AcquireRequest, reason: RefusalReason, now: number): AcquireResult {
 		if (reason !== "cancelled" && !req.tentative) this.noteRefusal(req.isolate ?? null, now);
-		if (reason !== "cancelled") this.countClass(req, { ok: false, reason });
-		return this.spread(
-			{ ...this.table.refuse({ ...req, limit: this.limitFor(req, now) }, reason, now), quota: this.quotaFor(req) },
-			req,
-			now,
-		);
+		this.sharing.countClass(req, { ok: false, reason });
+		const refused = this.table.refuse({ ...req, limit: this.limitFor(req, now) }, reason, now);
+		return this.sharing.spread({ ...refused, quota: this.quotaFor(req) }, req, now);
 	}
 
-	/** Admits waiters, oldest first, while permits are free; on a fair route, skipping waiters whose keys hold their shares. */
+	/** Admits waiters while permits are free: oldest first, or as sharing.ts orders them (classes, fair shares, adaptive queue). */
 	private drain(now: number): void {
 		for (let head = this.queue.peek(); head; head = this.queue.peek()) {
 			const route = head.req.shard;
@@ -471,13 +351,13 @@ export class Gauge extends DurableObject implements GaugeRpc {
 				return;
 			}
 			if (!this.table.hasRoom(this.limitFor(head.req, now), now)) return;
-			const ordered = head.req.fair === true || head.req.priority !== undefined || this.codel !== null;
-			const next = ordered ? this.pickWaiter(head, now) : head;
+			const ordered = this.sharing.ordered(head);
+			const next = ordered ? this.sharing.pickWaiter(head, now) : head;
 			if (!next) return;
 			this.queue.remove(next.req.leaseId);
-			this.codel?.observe(this.queue.length, now);
+			this.sharing.queueChanged(now);
 			// CoDel: in a standing queue, a waiter that waited too long is shed, and the permit goes to the next one.
-			if (this.codel?.shed(now - (next.at ?? now), now)) {
+			if (this.sharing.shed(next, now)) {
 				this.table.counters.shed++;
 				next.resolve(this.refuse(next.req, "queue-timeout", now));
 				continue;

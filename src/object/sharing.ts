@@ -1,0 +1,188 @@
+// Who gets the permits when there are not enough (issue 21), as the route's object decides it: fair shares among keys,
+// priority classes, the queue's order and adaptive mode, and Retry-After spread by place in line. The object (durable-
+// object.ts) calls in at a few points; the rules themselves are the pure modules this one composes.
+import type { FairDecision } from "./fair-admission.ts";
+import type { FairStatus, Holdings } from "./fair-keys.ts";
+import { FairKeys, holdingsOf } from "./fair-keys.ts";
+import type { AcquireRequest, AcquireResult, LeaseTable, RefusalReason } from "./lease-table.ts";
+import type { ClassDecision } from "./priority.ts";
+import { classAdmit, classLoad } from "./priority.ts";
+import type { QueueMode } from "./queue-order.ts";
+import { AdaptiveQueue, nextWaiter } from "./queue-order.ts";
+import { RefusalLine, spreadRetryAfter } from "./retry-after.ts";
+import type { Waiter, WaitQueue } from "./wait-queue.ts";
+
+/** Per class index (0: most critical): in flight and queued now, admitted and refused since the object started. */
+export interface ClassStats {
+	readonly inFlight: number[];
+	readonly queued: number[];
+	readonly admitted: number[];
+	readonly refused: number[];
+}
+
+/** What a status shows of it. */
+export interface SharingStatus {
+	/** On a fair route (perKey.fair): contention, active keys and the largest fair share now; null elsewhere. */
+	readonly fair: FairStatus | null;
+	/** On a route with classes; null elsewhere. */
+	readonly classes: ClassStats | null;
+	/** On a route whose queue is adaptive: serving newest first ("lifo") or oldest first, and whether CoDel is shedding. */
+	readonly queueMode: { readonly mode: QueueMode; readonly shedding: boolean } | null;
+}
+
+export class Sharing {
+	/** A fair route's active keys and contention (in memory: a restart forgets recent demand, never a lease). */
+	private readonly fair = new FairKeys();
+	/** The last fair request seen: a status reports fair shares against its limit. */
+	private fairReq: AcquireRequest | null = null;
+	/** Admitted and refused per class index, on a route with classes (in memory, like the other counters). */
+	private classCounts: { admitted: number[]; refused: number[] } | null = null;
+	/** The refusals of the last hold time, for each refused client's place in line (Retry-After). */
+	private readonly line = new RefusalLine();
+	/** On a route whose queue is adaptive: its mode (FIFO or LIFO) and CoDel state (in memory, like the waiters). */
+	private codel: AdaptiveQueue | null = null;
+	private readonly table: LeaseTable;
+	private readonly queue: WaitQueue;
+	private readonly limitFor: (req: AcquireRequest, now: number) => number;
+	private readonly random: () => number;
+
+	constructor(table: LeaseTable, queue: WaitQueue, limitFor: (req: AcquireRequest, now: number) => number, random: () => number) {
+		this.table = table;
+		this.queue = queue;
+		this.limitFor = limitFor;
+		this.random = random;
+	}
+
+	/** A request arrives: its key's want counts toward its recent demand, and an adaptive queue starts keeping state. */
+	arrived(req: AcquireRequest, now: number): void {
+		if (req.fair && req.holder) {
+			this.fairReq = req;
+			this.fair.asked(req.holder, this.holdings(now), now);
+		}
+		if (req.queue?.adaptive) this.codel ??= new AdaptiveQueue(req.queue.adaptive, now);
+	}
+
+	/** Someone was refused: a fair route is contended for a while. */
+	refused(now: number): void {
+		this.fair.refused(now);
+	}
+
+	/** The queue's length changed (adaptive LIFO starts once it has not been empty for an interval). */
+	queueChanged(now: number): void {
+		this.codel?.observe(this.queue.length, now);
+	}
+
+	/** Waiters are served by class, share and time (not plain FIFO): on a fair route, one with classes, or an adaptive queue. */
+	ordered(head: Waiter): boolean {
+		return head.req.fair === true || head.req.priority !== undefined || this.codel !== null;
+	}
+
+	/** Why the request's class cap or its key's fair share does not allow one more permit now; null when they do. */
+	blocker(req: AcquireRequest, now: number): "class-full" | "over-share" | "full" | null {
+		const cls = this.classDecision(req, now);
+		if (cls?.ok === false) return cls.reason;
+		const fair = this.fairness(req, now);
+		return fair?.ok === false ? fair.reason : null;
+	}
+
+	/** Room in the queue for a request's class: a class with those below it may fill its headroom's part of the queue. */
+	queueRoomFor(req: AcquireRequest): boolean {
+		if (!req.priority || !req.queue) return true;
+		const { index, headrooms } = req.priority;
+		return classAdmit(req.queue.size, headrooms, classLoad(this.queuedByClass(), headrooms.length), index).ok;
+	}
+
+	/**
+	 * The waiter a freed permit goes to: the most critical class first, then the key furthest below its share, then the
+	 * oldest (newest in LIFO mode); a waiter its class or key may not take yet is skipped, not blocking the others.
+	 */
+	pickWaiter(head: Waiter, now: number): Waiter | undefined {
+		const gaps = head.req.fair ? this.fair.gaps(this.limitFor(head.req, now), this.holdings(now), now) : null;
+		const queued = this.queue.all().map((w) => ({
+			w,
+			priority: w.req.priority?.index ?? 0,
+			gap: (w.req.holder && gaps?.get(w.req.holder)) || 0,
+			enqueuedAt: w.at ?? 0,
+		}));
+		return nextWaiter(queued, this.codel?.mode(now) ?? "fifo", ({ w }) => this.blocker(w.req, now) === null)?.w;
+	}
+
+	/** CoDel: true when a waiter about to be served must be shed instead (a standing queue). */
+	shed(waiter: Waiter, now: number): boolean {
+		return this.codel?.shed(now - (waiter.at ?? now), now) ?? false;
+	}
+
+	/** Counts an answer to a request of some class: admitted, or refused (not when tentative, cancelled or a duplicate). */
+	countClass(req: AcquireRequest, result: { ok: true } | { ok: false; reason: RefusalReason }): void {
+		if (!req.priority || req.tentative || (!result.ok && (result.reason === "cancelled" || result.reason === "released"))) return;
+		const n = req.priority.headrooms.length;
+		const counts = this.classCounts?.admitted.length === n ? this.classCounts : { admitted: Array(n).fill(0), refused: Array(n).fill(0) };
+		this.classCounts = counts;
+		const row = result.ok ? counts.admitted : counts.refused;
+		row[req.priority.index] = (row[req.priority.index] ?? 0) + 1;
+	}
+
+	/**
+	 * A refusal's Retry-After, spread by its place among the refusals of the last hold time (retry-after.ts), so the
+	 * clients refused together do not all come back in the same second. A caller that gave up, a duplicate, and a
+	 * tentative try (another shard answers for the request) keep the plain estimate.
+	 */
+	spread(result: AcquireResult, req: AcquireRequest, now: number): AcquireResult {
+		if (result.ok || req.tentative || result.reason === "cancelled" || result.reason === "released") return result;
+		const holdMs = this.table.holdEwmaMs;
+		const retryAfterMs = spreadRetryAfter({
+			freeInMs: result.retryAfterMs,
+			place: this.line.place(now, holdMs),
+			limit: this.limitFor(req, now),
+			holdMs,
+			random: this.random(),
+			overShare: result.reason === "over-share" || result.reason === "class-full",
+		});
+		return { ...result, retryAfterMs };
+	}
+
+	status(now: number): SharingStatus {
+		this.queueChanged(now);
+		return {
+			fair: this.fairReq ? this.fair.status(this.limitFor(this.fairReq, now), this.holdings(now), now) : null,
+			classes: this.classStatus(now),
+			queueMode: this.codel ? { mode: this.codel.mode(now), shedding: this.codel.shedding } : null,
+		};
+	}
+
+	/** What a fair decision sees: permits and waiters per key. */
+	private holdings(now: number): Holdings {
+		return holdingsOf(this.table.holderCounts(now), this.queue.holders(), this.queue.length);
+	}
+
+	/** On a route with classes, whether the request's class may take one more permit now; null without classes. */
+	private classDecision(req: AcquireRequest, now: number): ClassDecision | null {
+		if (!req.priority) return null;
+		const { index, headrooms } = req.priority;
+		return classAdmit(this.limitFor(req, now), headrooms, classLoad(this.table.classCounts(now), headrooms.length), index);
+	}
+
+	/** On a fair route, whether the request's key may take one more permit now; null for a request that is not fair. */
+	private fairness(req: AcquireRequest, now: number): FairDecision | null {
+		if (!req.fair || !req.holder) return null;
+		return this.fair.decide(req.holder, this.limitFor(req, now), this.holdings(now), now);
+	}
+
+	private queuedByClass(): Map<number | null, number> {
+		const counts = new Map<number | null, number>();
+		for (const w of this.queue.all()) counts.set(w.req.priority?.index ?? null, (counts.get(w.req.priority?.index ?? null) ?? 0) + 1);
+		return counts;
+	}
+
+	private classStatus(now: number): ClassStats | null {
+		const counts = this.classCounts;
+		if (!counts) return null;
+		const n = counts.admitted.length;
+		return {
+			inFlight: classLoad(this.table.classCounts(now), n),
+			queued: classLoad(this.queuedByClass(), n),
+			admitted: [...counts.admitted],
+			refused: [...counts.refused],
+		};
+	}
+}
