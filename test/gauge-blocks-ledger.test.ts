@@ -4,21 +4,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Gauge } from "../src/object/durable-object.ts";
-import type { CheckIn } from "../src/protocol.ts";
 import { emptyReport } from "../src/protocol.ts";
-
-const block = (blockId: string, want: number, extra: Partial<CheckIn> = {}): CheckIn => ({
-	blockId,
-	want,
-	need: true,
-	inUse: 0,
-	limit: 10,
-	maxHoldMs: 5_000,
-	windowMs: 1_000,
-	dryRun: false,
-	report: null,
-	...extra,
-});
+import { checkIn as block } from "./helpers/check-in.ts";
 
 const setClock = (stub: DurableObjectStub<Gauge>, t: number) =>
 	runInDurableObject(stub, (g: Gauge) => {

@@ -2,21 +2,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { SqlLeaseStore } from "../src/object/lease-store.ts";
-import type { CheckIn } from "../src/protocol.ts";
 import { emptyReport } from "../src/protocol.ts";
-
-const checkIn = (blockId: string, want: number, extra: Partial<CheckIn> = {}): CheckIn => ({
-	blockId,
-	want,
-	need: true,
-	inUse: 0,
-	limit: 10,
-	maxHoldMs: 5_000,
-	windowMs: 1_000,
-	dryRun: false,
-	report: null,
-	...extra,
-});
+import { checkIn } from "./helpers/check-in.ts";
 
 describe("the Durable Object's side of blocks", () => {
 	it("grants blocks and single leases that together never pass the limit; in flight is the sum of counts", async () => {

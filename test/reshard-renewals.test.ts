@@ -12,20 +12,26 @@ const LEASE_MS = 1_000;
 const A: Layout = { total: 6, shards: 3, leaseMs: LEASE_MS };
 const B: Layout = { total: 6, shards: 2, leaseMs: LEASE_MS };
 
+/** A route's three shard objects on one clock the test moves, and an acquire through shard i under a layout. */
+function threeShards(prefix: string, leaseMs: number) {
+	const record = `route:${prefix}-${crypto.randomUUID()}`;
+	const shard = (i: number) => env.GAUGE.getByName(i === 0 ? record : `${record}#${i}`);
+	const setClock = async (t: number) => {
+		for (const i of [0, 1, 2]) {
+			await runInDurableObject(shard(i), (g: Gauge) => {
+				g.clock = () => t;
+			});
+		}
+	};
+	const ask = (i: number, layout: Layout, leaseId = crypto.randomUUID()) =>
+		shard(i).acquire({ leaseId, limit: 2, maxHoldMs: leaseMs, shard: { index: i, record, layout } });
+	return { record, shard, setClock, ask };
+}
+
 describe("reshard 3 -> 2 shards with WebSocket leases renewed on the removed shard", () => {
 	it("never has more than the limit (6) counted across all shards", async () => {
-		const record = `route:rsws-${crypto.randomUUID()}`;
-		const shard = (i: number) => env.GAUGE.getByName(i === 0 ? record : `${record}#${i}`);
+		const { record, shard, setClock, ask } = threeShards("rsws", LEASE_MS);
 		const t0 = Date.now();
-		const setClock = async (t: number) => {
-			for (const i of [0, 1, 2]) {
-				await runInDurableObject(shard(i), (g: Gauge) => {
-					g.clock = () => t;
-				});
-			}
-		};
-		const ask = (i: number, layout: Layout, leaseId = crypto.randomUUID()) =>
-			shard(i).acquire({ leaseId, limit: 2, maxHoldMs: LEASE_MS, shard: { index: i, record, layout } });
 
 		await setClock(t0);
 		await ask(0, A);
@@ -57,18 +63,8 @@ describe("reshard 3 -> 2 shards with sockets whose leases outlive the layout's r
 		const LONG_MS = 240_000;
 		const A3: Layout = { total: 6, shards: 3, leaseMs: LONG_MS };
 		const B2: Layout = { total: 6, shards: 2, leaseMs: LONG_MS };
-		const record = `route:rsws-long-${crypto.randomUUID()}`;
-		const shard = (i: number) => env.GAUGE.getByName(i === 0 ? record : `${record}#${i}`);
+		const { record, shard, setClock, ask } = threeShards("rsws-long", LONG_MS);
 		const t0 = Date.now();
-		const setClock = async (t: number) => {
-			for (const i of [0, 1, 2]) {
-				await runInDurableObject(shard(i), (g: Gauge) => {
-					g.clock = () => t;
-				});
-			}
-		};
-		const ask = (i: number, layout: Layout, leaseId = crypto.randomUUID()) =>
-			shard(i).acquire({ leaseId, limit: 2, maxHoldMs: LONG_MS, shard: { index: i, record, layout } });
 		await setClock(t0);
 		await ask(0, A3);
 		const sockets = [crypto.randomUUID(), crypto.randomUUID()];
