@@ -1,6 +1,7 @@
 // Priority classes of a route (issue 21): the `classes` list and `defaultClass`, checked and compiled once.
 import type { Check, Issue } from "./check.ts";
 import { is, list, matching, oneOf, optional, table, validate } from "./check.ts";
+import { patternError } from "./pattern.ts";
 
 /** How a request is told to belong to a class: every condition given must hold. */
 export interface ClassMatch {
@@ -130,15 +131,6 @@ function compileMatch(m: {
 		header: m.header ? { name: m.header.name.toLowerCase(), value: m.header.value } : null,
 		cookie: m.cookie ?? null,
 	};
-}
-
-function patternError(init: URLPatternInit): string | null {
-	try {
-		new URLPattern(init);
-		return null;
-	} catch (error) {
-		return (error as Error).message;
-	}
 }
 
 function describe(issue: Issue, at: string, root: unknown): string {

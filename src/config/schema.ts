@@ -3,6 +3,7 @@ import { ADAPTIVE_DEFAULTS } from "../adaptive/settings.ts";
 import type { Check, Output } from "./check.ts";
 import { anything, check, is, list, matching, oneOf, optional, table } from "./check.ts";
 import { classesSetting } from "./classes.ts";
+import { patternError } from "./pattern.ts";
 
 /** Defaults for every optional route setting. docs/configuration.md mirrors these. */
 export const DEFAULTS = {
@@ -49,16 +50,6 @@ const KEY_SOURCE = /^(ip|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|cookie:[A-Za-z0-9!#$
 const isAtLeastOne = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 1;
 const limit = is(isAtLeastOne, "expected an integer >= 1");
 const millis = is(isAtLeastOne, "expected a whole number of milliseconds >= 1");
-
-/** A URLPattern's complaint about `init`, or null when it compiles. */
-function patternError(init: URLPatternInit): string | null {
-	try {
-		new URLPattern(init);
-		return null;
-	} catch (error) {
-		return (error as Error).message;
-	}
-}
 
 const path = check<string>((value) => {
 	if (typeof value !== "string" || !value.startsWith("/")) return 'expected a URL path pattern starting with "/", e.g. "/api/*"';
