@@ -170,7 +170,7 @@ export async function flood(rows: string[][], seconds = 8, rounds = 2): Promise<
 }
 
 /** Runs `hey` (a Go load generator, a process of its own) and returns each request's status and latency in ms. */
-function hey(url: string, connections: number, seconds: number): Promise<Map<number, number[]>> {
+export function hey(url: string, connections: number, seconds: number): Promise<Map<number, number[]>> {
 	return new Promise((resolve, reject) => {
 		const args = ["-z", `${seconds}s`, "-c", String(connections), "-t", "10", "-o", "csv", url];
 		execFile("hey", args, { maxBuffer: 256 * 2 ** 20, timeout: (seconds + 30) * 1000 }, (error, stdout) => {
@@ -189,7 +189,7 @@ function hey(url: string, connections: number, seconds: number): Promise<Map<num
 }
 
 /** The origin in a process of its own (bench/origin-process.ts): its answers never wait for the load generator. */
-async function originProcess(): Promise<{ url: string; stats(reset?: boolean): Promise<OriginStats>; close(): void }> {
+export async function originProcess(): Promise<{ url: string; stats(reset?: boolean): Promise<OriginStats>; close(): void }> {
 	const child = spawn(process.execPath, ["bench/origin-process.ts"], { stdio: ["ignore", "pipe", "inherit"] });
 	const url = await new Promise<string>((resolve, reject) => {
 		const timer = setTimeout(() => reject(new Error("the origin process did not start within 10 s")), 10_000);
@@ -209,7 +209,7 @@ async function originProcess(): Promise<{ url: string; stats(reset?: boolean): P
 }
 
 /** Waits (at most 5 s) until the origin serves nothing, so one server's leftovers never count against the next. */
-async function quiet(stats: () => Promise<OriginStats>): Promise<void> {
+export async function quiet(stats: () => Promise<OriginStats>): Promise<void> {
 	const until = Date.now() + 5_000;
 	while ((await stats()).inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 }

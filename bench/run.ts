@@ -14,6 +14,7 @@ import { percentile, runLoad } from "../dev/load.ts";
 import type { Origin } from "../dev/origin.ts";
 import { startOrigin } from "../dev/origin.ts";
 import { belowLimit, contention, distance, flood, floodUtilisation } from "./blocks.ts";
+import { classesScenario, fairnessScenario, overloadQueueScenario, retriesScenario } from "./sharing.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 /** Turns each server of scenario 1 gets, of ROUND_SECONDS each. */
@@ -200,6 +201,12 @@ async function main(): Promise<void> {
 	// 11. The library's Hono middleware around a trivial handler, against the same handler without it.
 	if (runs(11)) await middlewareVersusHandler(rows);
 
+	// 12-15. Issue 21 (bench/sharing.ts): classes, fair shares, the adaptive queue, Retry-After spreading.
+	if (runs(12)) await classesScenario(rows);
+	if (runs(13)) await fairnessScenario(rows);
+	if (runs(14)) await overloadQueueScenario(rows);
+	if (runs(15)) await retriesScenario(rows);
+
 	const table = [
 		"| scenario | setup | result | ratios and details |",
 		"|---|---|---|---|",
@@ -248,6 +255,10 @@ How to read it:
   settles above C with a short queue. Clients that retry a 429 at once turn the run into a refusal flood that one
   local workerd process has to answer, and the Worker's own queueing adds to what it measures as origin latency.
   State on tmpfs.
+- Scenarios 12-15 (issue 21, bench/sharing.ts): priority classes, max-min fair shares, the adaptive queue (LIFO +
+  CoDel) and Retry-After spreading, each beside its baseline (no classes; no perKey and a fixed per-key limit; the
+  FIFO queue; clients retrying after a fixed 1 s). The origin runs in its own process, \`hey\` is the load (15: a
+  Node client that reads Retry-After).
 
 ${table}
 ${notes.length ? `\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n` : ""}`;

@@ -1,0 +1,264 @@
+// Benchmark scenarios for issue 21 (docs/classes-and-fair-shares.md), run by bench/run.ts as scenarios 12-15:
+// priority classes, max-min fair shares, the adaptive queue and Retry-After spreading, each beside its baseline in
+// the same run. Origin 200 ms (2 s for 15) in a process of its own, `hey` as the load (a Node client for 15, which
+// has to read Retry-After), loopback only; every phase is bounded in time.
+
+import { execFile } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { LocalGate } from "../dev/gate.ts";
+import { startGate } from "../dev/gate.ts";
+import { percentile } from "../dev/load.ts";
+import type { OriginStats } from "../dev/origin.ts";
+import { originProcess, quiet } from "./blocks.ts";
+
+const ORIGIN_MS = 200;
+const LIMIT = 20;
+/** Requests per second the origin can serve at the limit. */
+const CAPACITY = LIMIT / (ORIGIN_MS / 1000);
+
+const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+const route = (limit: number, extra: Record<string, unknown> = {}) => ({ routes: [{ name: "bench", path: "/*", limit, ...extra }] });
+
+type OriginProcess = Awaited<ReturnType<typeof originProcess>>;
+
+/** One request as `hey -o csv` reports it: status, latency and start (ms since hey started). */
+interface Sent {
+	status: number;
+	ms: number;
+	at: number;
+}
+
+/** Runs `hey` with extra arguments (headers, a rate) and returns every request's status, latency and start offset. */
+function heyCsv(url: string, connections: number, seconds: number, extra: string[] = []): Promise<Sent[]> {
+	return new Promise((resolve, reject) => {
+		const args = ["-z", `${seconds}s`, "-c", String(connections), "-t", "10", "-o", "csv", ...extra, url];
+		execFile("hey", args, { maxBuffer: 256 * 2 ** 20, timeout: (seconds + 30) * 1000 }, (error, stdout) => {
+			if (error) return reject(new Error(`hey ${args.join(" ")}: ${error.message} (install it with apt-get install hey)`));
+			const sent: Sent[] = [];
+			for (const line of stdout.split("\n").slice(1)) {
+				const cells = line.split(",");
+				if (cells.length < 8 || !cells[6]) continue;
+				sent.push({ status: Number(cells[6]), ms: Number(cells[0]) * 1000, at: Number(cells[7]) * 1000 });
+			}
+			resolve(sent);
+		});
+	});
+}
+
+const ok = (sent: readonly Sent[]): Sent[] => sent.filter((s) => s.status === 200);
+const share = (part: number, whole: number): string => `${fmt((100 * part) / Math.max(1, whole), 1)} %`;
+
+async function gateFor(origin: OriginProcess, limits: unknown): Promise<LocalGate> {
+	const gate = await startGate({ configPath: "wrangler.toml", origin: origin.url, limits });
+	await (await fetch(`${gate.url}/warm-up?delay=0`, { signal: AbortSignal.timeout(10_000) })).arrayBuffer();
+	return gate;
+}
+
+/** Starts a gate, runs `use` on a quiet origin with reset counters, and closes the gate whatever happens. */
+async function measure<T>(origin: OriginProcess, limits: unknown, use: (url: string) => Promise<T>): Promise<T & { peak: number }> {
+	const gate = await gateFor(origin, limits);
+	try {
+		await quiet(() => origin.stats());
+		await origin.stats(true);
+		const result = await use(gate.url);
+		return { ...result, peak: (await origin.stats()).peak };
+	} finally {
+		await gate.close();
+	}
+}
+
+/** Samples the origin's in-flight count for one tag every 50 ms until `stop` is set; times in ms since `start`. */
+async function sampleTag(url: string, tag: string, start: number, stop: { done: boolean }): Promise<[number, number][]> {
+	const samples: [number, number][] = [];
+	while (!stop.done) {
+		const res = await fetch(`${url}/__stats?tag=${tag}`, { signal: AbortSignal.timeout(5_000) });
+		samples.push([Date.now() - start, ((await res.json()) as OriginStats).inFlight]);
+		await sleep(50);
+	}
+	return samples;
+}
+const meanBetween = (samples: readonly [number, number][], from: number, to: number): number => {
+	const inside = samples.filter(([t]) => t >= from && t < to).map(([, n]) => n);
+	return inside.reduce((a, b) => a + b, 0) / Math.max(1, inside.length);
+};
+
+/** 12. Classes: critical 10 clients, sheddable 100 clients (headroom 0.5), against the same load with no classes. */
+export async function classesScenario(rows: string[][], seconds = 15): Promise<void> {
+	console.log(`12/15 classes: limit ${LIMIT}, critical 10 + sheddable 100 clients (hey), ${ORIGIN_MS} ms origin, ${seconds} s`);
+	const origin = await originProcess();
+	const classes = [
+		{ name: "critical", headroom: 0, match: { path: "/critical/*" } },
+		{ name: "sheddable", headroom: 0.5 },
+	];
+	const cap = Math.floor(LIMIT * 0.5);
+	try {
+		for (const [name, limits] of [
+			["classes: critical (headroom 0), sheddable (headroom 0.5)", route(LIMIT, { classes })],
+			["no classes (baseline)", route(LIMIT)],
+		] as const) {
+			const r = await measure(origin, limits, async (url) => {
+				const [critical, sheddable] = await Promise.all([
+					heyCsv(`${url}/critical/x?delay=${ORIGIN_MS}`, 10, seconds),
+					heyCsv(`${url}/bulk/x?delay=${ORIGIN_MS}`, 100, seconds),
+				]);
+				return { critical, sheddable };
+			});
+			const criticalOk = ok(r.critical);
+			const p99 = percentile(
+				criticalOk.map((s) => s.ms),
+				99,
+			);
+			const allowed = (cap * seconds * 1000) / ORIGIN_MS;
+			rows.push([
+				name.startsWith("classes") ? `12. classes, limit ${LIMIT}, ${seconds} s` : "",
+				name,
+				`critical ${criticalOk.length} / ${r.critical.length} admitted, sheddable ${ok(r.sheddable).length} / ${r.sheddable.length}`,
+				`**critical success ${share(criticalOk.length, r.critical.length)}** (target ≥ 99 %); **critical p99 ÷ origin ${fmt(p99 / ORIGIN_MS, 2)}** (target ≤ 1.5); ` +
+					`**sheddable admitted ÷ its cap's ${fmt(allowed)} (${cap} × ${seconds} s ÷ ${ORIGIN_MS} ms) ${fmt(ok(r.sheddable).length / allowed, 2)}** (target ≥ 0.8); origin peak ${r.peak} (limit ${LIMIT})`,
+			]);
+		}
+	} finally {
+		origin.close();
+	}
+}
+
+/** 13. Fairness: key A 60 clients, keys B-E 2 each; B-E stop before A does. Fair shares against no perKey and a fixed per-key limit. */
+export async function fairnessScenario(rows: string[][], seconds = 9, othersSeconds = 6): Promise<void> {
+	console.log(`13/15 fairness: limit ${LIMIT}, key A 60 clients, keys B-E 2 clients each (hey), ${ORIGIN_MS} ms origin`);
+	const origin = await originProcess();
+	const by = "header:x-key";
+	try {
+		for (const [name, limits] of [
+			["perKey { by } (fair shares)", route(LIMIT, { perKey: { by } })],
+			["no perKey (baseline)", route(LIMIT)],
+			["perKey { by, fair = false, limit = 12 } (baseline)", route(LIMIT, { perKey: { by, fair: false, limit: 12 } })],
+		] as const) {
+			const r = await measure(origin, limits, async (url) => {
+				const target = `${url}/work?delay=${ORIGIN_MS}`;
+				const stop = { done: false };
+				const start = Date.now();
+				const sampling = sampleTag(origin.url, "A", start, stop);
+				const [a, ...others] = await Promise.all([
+					heyCsv(target, 60, seconds, ["-H", "x-key: A", "-H", "x-origin-tag: A"]),
+					...["B", "C", "D", "E"].map((k) => heyCsv(target, 2, othersSeconds, ["-H", `x-key: ${k}`])),
+				]);
+				stop.done = true;
+				return { a: a ?? [], others: others.flat(), samples: await sampling };
+			});
+			const later = r.others.filter((s) => s.at >= 1000);
+			const during = meanBetween(r.samples, 1000, othersSeconds * 1000);
+			const after = meanBetween(r.samples, othersSeconds * 1000, (othersSeconds + 2) * 1000);
+			const afterSecond = meanBetween(r.samples, (othersSeconds + 1) * 1000, (othersSeconds + 2) * 1000);
+			rows.push([
+				name.startsWith("perKey { by } (") ? `13. fairness, limit ${LIMIT}` : "",
+				name,
+				`A ${ok(r.a).length} / ${r.a.length} admitted; B-E ${ok(r.others).length} / ${r.others.length}`,
+				`**B-E success after the first second ${share(ok(later).length, later.length)}** (target ≥ 99 %); **A's mean in flight ${fmt(during, 1)}** while B-E run (target 11-13); ` +
+					`A's mean in flight in the 2 s after B-E stop ${fmt(after, 1)}, in the second of them ${fmt(afterSecond, 1)} (target ≥ 18 within 2 s); origin peak ${r.peak} (limit ${LIMIT})`,
+			]);
+		}
+	} finally {
+		origin.close();
+	}
+}
+
+/**
+ * 14. The queue under 2× overload: about 200 req/s offered by four staggered `hey` runs of 100 clients at 0.5 req/s
+ * each; queue size 100, maxWaitMs 2000; order "adaptive" against "fifo".
+ */
+export async function overloadQueueScenario(rows: string[][], seconds = 15): Promise<void> {
+	console.log(`14/15 queue under 2× overload: limit ${LIMIT}, ~200 req/s offered (hey -q), ${ORIGIN_MS} ms origin, ${seconds} s per order`);
+	const origin = await originProcess();
+	try {
+		// The third row: the same adaptive queue with CoDel's target raised from 5 ms to half the origin's time.
+		for (const [order, targetMs] of [
+			["adaptive", undefined],
+			["fifo", undefined],
+			["adaptive", 100],
+		] as const) {
+			const queue = { size: 100, maxWaitMs: 2000, order, ...(targetMs ? { targetMs } : {}) };
+			const r = await measure(origin, route(LIMIT, { queue }), async (url) => {
+				const runs = [0, 1, 2, 3].map(async (i) => {
+					await sleep(i * 500);
+					return heyCsv(`${url}/work?delay=${ORIGIN_MS}`, 100, seconds, ["-q", "0.5"]);
+				});
+				return { sent: (await Promise.all(runs)).flat() };
+			});
+			const admitted = ok(r.sent);
+			const p50 = percentile(
+				admitted.map((s) => s.ms),
+				50,
+			);
+			const p99 = percentile(
+				admitted.map((s) => s.ms),
+				99,
+			);
+			rows.push([
+				order === "adaptive" && !targetMs ? `14. queue under 2× overload, limit ${LIMIT}, ${seconds} s` : "",
+				`queue { size = 100, maxWaitMs = 2000, order = "${order}"${targetMs ? `, targetMs = ${targetMs}` : ""} }`,
+				`${fmt(r.sent.length / seconds)} req/s offered, ${fmt(admitted.length / seconds)} admitted/s, ${fmt((r.sent.length - admitted.length) / seconds)} refused/s`,
+				`**admitted p50 ÷ origin ${fmt(p50 / ORIGIN_MS, 2)}** (target ≤ 1.5); p99 ${fmt(p99)} ms; **admitted ÷ capacity (${CAPACITY}/s) ${share(admitted.length / seconds, CAPACITY)}** (target ≥ 95 %); origin peak ${r.peak} (limit ${LIMIT})`,
+			]);
+		}
+	} finally {
+		origin.close();
+	}
+}
+
+/**
+ * 15. Retries: 200 requests, 50 at a time, each retrying every 429 (limit 10, 2 s origin). "Retry-After": waits
+ * exactly the header's seconds, as urllib3 does; the baseline waits a fixed second whatever the header says.
+ */
+export async function retriesScenario(rows: string[][], total = 200, concurrency = 50, deadlineMs = 120_000): Promise<void> {
+	const limit = 10;
+	const originMs = 2000;
+	const optimum = (total / limit) * originMs;
+	console.log(`15/15 retries: limit ${limit}, ${total} requests ${concurrency} at a time retrying 429s, ${originMs} ms origin`);
+	const origin = await originProcess();
+	try {
+		for (const mode of ["retry-after", "fixed 1 s"] as const) {
+			const r = await measure(origin, route(limit), async (url) => {
+				let next = 0;
+				let retries = 0;
+				let failed = 0;
+				const start = Date.now();
+				const client = async (): Promise<void> => {
+					while (next < total) {
+						next++;
+						const deadline = Date.now() + deadlineMs;
+						for (;;) {
+							const left = deadline - Date.now();
+							const res =
+								left > 0 ? await fetch(`${url}/retry?delay=${originMs}`, { signal: AbortSignal.timeout(left) }).catch(() => null) : null;
+							if (res === null) {
+								failed++;
+								break;
+							}
+							await res.arrayBuffer();
+							if (res.status === 200) break;
+							if (res.status !== 429) {
+								failed++;
+								break;
+							}
+							retries++;
+							const wait = mode === "retry-after" ? Number(res.headers.get("retry-after") ?? 1) * 1000 : 1000;
+							await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
+						}
+					}
+				};
+				await Promise.all(Array.from({ length: concurrency }, client));
+				return { ms: Date.now() - start, retries, failed };
+			});
+			rows.push([
+				mode === "retry-after"
+					? `15. retries, limit ${limit}, ${originMs / 1000} s origin, ${total} requests ${concurrency} at a time`
+					: "",
+				mode === "retry-after" ? "clients wait exactly Retry-After (spread)" : "clients wait a fixed 1 s, ignoring Retry-After (baseline)",
+				`${fmt(r.ms / 1000, 1)} s in all, ${r.retries} retries, ${r.failed} failed`,
+				`**total ÷ optimum (${optimum / 1000} s) ${fmt(r.ms / optimum, 2)}** (target ≤ 1.1); **retries per request ${fmt(r.retries / total, 2)}** (target ≤ 1.5); origin peak ${r.peak} (limit ${limit})`,
+			]);
+		}
+	} finally {
+		origin.close();
+	}
+}
