@@ -37,7 +37,16 @@ export interface AcquireRequest {
 	readonly shard?: ShardRoute;
 	/** On an adaptive route: the object learns the limit within these bounds, and `limit` is only its ceiling. */
 	readonly adaptive?: AdaptiveSettings;
+	/**
+	 * Leases of this object the asking isolate has released (no grace, no sample) whose release call has not been
+	 * answered yet: the object releases them first (release is idempotent), so a client's next request never finds
+	 * its own last permit still counted because the two calls crossed. At most MAX_RELEASING.
+	 */
+	readonly releasing?: readonly string[];
 }
+
+/** Releases an acquire carries at most. */
+export const MAX_RELEASING = 32;
 
 /** Why a permit was not granted. */
 export type RefusalReason =
@@ -62,6 +71,8 @@ export type AcquireResult =
 			readonly limit: number;
 			/** The policy's quota in force: a route's total over all its shards, or a key's limit. */
 			readonly quota: number;
+			/** When this grant took the last permit: the retry line the next refusals join (see the refusal's `line`). */
+			readonly line?: RetryLineView;
 	  }
 	| {
 			readonly ok: false;
@@ -69,9 +80,22 @@ export type AcquireResult =
 			readonly inFlight: number;
 			readonly limit: number;
 			readonly quota: number;
-			/** When a permit is likely to free, from the holds seen so far. */
+			/** When to retry: never before a permit is likely to free, spread by place in line (src/object/retry-after.ts). */
 			readonly retryAfterMs: number;
+			/**
+			 * The retry line this refusal was placed in, so an isolate that refuses the next requests from memory (a hint)
+			 * goes on spreading them: when a permit is likely to free, one slot's length, and how far the line may reach
+			 * (all ms from the answer). Absent from objects older than it.
+			 */
+			readonly line?: RetryLineView;
 	  };
+
+/** What an isolate needs to go on placing refusals in a route's retry line. */
+export interface RetryLineView {
+	readonly freeInMs: number;
+	readonly slotMs: number;
+	readonly capMs: number;
+}
 
 /** Shard i's fixed share of a total: shares differ by at most one and add up to the total. */
 export function shareOf(total: number, shards: number, i: number): number {

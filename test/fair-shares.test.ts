@@ -1,6 +1,7 @@
 // Max-min fair shares among keys, through the gate: perKey = { by } on a route is fair by default (issue 21).
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/parse.ts";
+import { isolateCounters } from "../src/isolate/isolate-counters.ts";
 import type { Gate } from "./helpers/gate.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 
@@ -46,6 +47,22 @@ describe("fair shares among keys (perKey.fair, the default)", () => {
 		// A permit is free, but the heavy key holds its share (4 − the light key's 1): refused as over its key's share.
 		expect(await ask(g, "heavy")).toEqual({ status: 429, scope: "key" });
 		expect((await g.status("fair")).fair).toMatchObject({ contended: true, activeKeys: 2, fairShare: 3 });
+		expect(await ask(g, "light")).toEqual({ status: 200 });
+		await Promise.all(long.map((h) => h.done()));
+	});
+
+	it("Should answer a key held to its share from the isolate's memory (few object calls), and still admit another key", async () => {
+		const g = gate(fairRoute());
+		const long = await Promise.all([1, 2, 3].map(() => hold(g, "heavy")));
+		const light = await hold(g, "light", 4);
+		expect(await ask(g, "heavy")).toEqual({ status: 429, scope: "route" });
+		await light.done();
+		await eventually(async () => expect((await g.status("fair")).inFlight).toBe(3));
+		const before = (await g.status("fair")).counters.refused;
+		for (let i = 0; i < 10; i++) expect(await ask(g, "heavy")).toEqual({ status: 429, scope: "key" });
+		// Without hints each of the ten is an object call; with them, the first and a probe per lapsed hint.
+		expect((await g.status("fair")).counters.refused - before).toBeLessThanOrEqual(3);
+		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBeGreaterThanOrEqual(7);
 		expect(await ask(g, "light")).toEqual({ status: 200 });
 		await Promise.all(long.map((h) => h.done()));
 	});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../src/isolate/full-hints.ts";
-import { FORGET_MS, FullHints, MAX_HINT_MS, MIN_HINT_MS, PROBE_MS } from "../src/isolate/full-hints.ts";
+import { consultHint, FORGET_MS, FullHints, freedFor, fullHints, hintKey, MAX_HINT_MS, MIN_HINT_MS, PROBE_MS } from "../src/isolate/full-hints.ts";
+import type { GaugeSpec } from "../src/isolate/permit-types.ts";
 import { isolateCounters } from "../src/isolate/isolate-counters.ts";
 import { gate } from "./helpers/gate.ts";
 
@@ -72,6 +73,75 @@ describe("FullHints", () => {
 		hints.answered("old", 0, false, refused(5, 100));
 		expect(hints.check("old", 100 + FORGET_MS + 1)).toEqual({ probe: false });
 		expect(hints.size).toBe(0);
+	});
+});
+
+describe("hints per class and per key, and the retry line", () => {
+	const spec = (extra: Partial<GaugeSpec>): GaugeSpec => ({
+		objectName: `route:hints-${crypto.randomUUID()}`,
+		policy: "r",
+		quota: 4,
+		limit: 4,
+		maxHoldMs: 60_000,
+		queue: null,
+		dryRun: false,
+		cutGraceMs: 0,
+		...extra,
+	});
+	const classRefusal = { granted: false, full: true, scope: "class" as const, limit: 4, quota: 4, inFlight: 2, retryAfterMs: 300 };
+
+	it("Should refuse from memory only the class the object refused at its cap, and free a refused class's hint when a class below it frees a permit", () => {
+		const headrooms = [0, 0.5];
+		const critical = spec({ priority: { index: 0, headrooms } });
+		const bulk = { ...critical, priority: { index: 1, headrooms } };
+		const now = Date.now();
+		fullHints.answered(hintKey(bulk), now, false, classRefusal);
+		const refusedBulk = consultHint(bulk, now + 1).decision;
+		expect(refusedBulk).toMatchObject({ refuse: { kind: "refused", local: true, classFull: true } });
+		// The class above still asks the object.
+		expect(consultHint(critical, now + 1).decision).toEqual({ probe: false });
+		// The route full for the critical class: its hint too. A bulk permit freed here is room for it: one may probe.
+		fullHints.answered(hintKey(critical), now, false, { ...classRefusal, scope: "full", inFlight: 4 });
+		expect("refuse" in consultHint(critical, now + 1).decision).toBe(true);
+		freedFor(bulk, now + 2);
+		expect(consultHint(critical, now + 3).decision).toEqual({ probe: true });
+		expect(consultHint(bulk, now + 3).decision).toEqual({ probe: true });
+	});
+
+	it("Should refuse from memory only the key the object held to its share, and let a key refused for a full route ask again once any key frees a permit here", () => {
+		const base = spec({ fair: true });
+		const a = { ...base, holder: "key:a" };
+		const b = { ...base, holder: "key:b" };
+		const c = { ...base, holder: "key:c" };
+		const now = Date.now();
+		fullHints.answered(hintKey(a), now, false, { ...classRefusal, scope: "key" });
+		expect(consultHint(a, now + 1).decision).toMatchObject({ refuse: { local: true, overShare: true } });
+		expect(consultHint(c, now + 1).decision).toEqual({ probe: false });
+		fullHints.answered(hintKey(b), now, false, { ...classRefusal, scope: "full", inFlight: 4 });
+		expect("refuse" in consultHint(b, now + 1).decision).toBe(true);
+		// Key a gives a permit back in this isolate: b's "full" hint learns it; a's share hint learns it as its own.
+		freedFor(a, now + 2);
+		expect(consultHint(b, now + 3).decision).toEqual({ probe: true });
+		expect(consultHint(a, now + 3).decision).toEqual({ probe: true });
+	});
+
+	it("Should go on with the object's retry line for refusals made from memory: one slot each, after the object's own", () => {
+		const hints = new FullHints();
+		const line = { freeInMs: 1_000, slotMs: 200, capMs: 2_000 };
+		hints.answered("g", 0, false, { ...refused(5, 1_400), line });
+		const retries: number[] = [];
+		for (let i = 0; i < 6; i++) {
+			const d = hints.check("g", 10);
+			if (!("refuse" in d)) throw new Error("expected a refusal from memory");
+			retries.push(hints.retryAfter(d.refuse, 10, 0));
+		}
+		// The object's refusal took [1 400, 1 600): the next slots start at 1 600, then every 200 ms, up to the 2 s cap;
+		// past it, anywhere between the free estimate and the cap (random 0: the free estimate).
+		expect(retries).toEqual([1_590, 1_790, 990, 990, 990, 990]);
+		// Without a line from the object (an older object), the free estimate, as before.
+		hints.answered("old", 0, false, refused(5, 700));
+		const d = hints.check("old", 10);
+		expect("refuse" in d && hints.retryAfter(d.refuse, 10, 0.5)).toBe(690);
 	});
 });
 

@@ -2,6 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config/parse.ts";
+import { isolateCounters } from "../src/isolate/isolate-counters.ts";
 import type { Gate } from "./helpers/gate.ts";
 import { eventually, gate } from "./helpers/gate.ts";
 
@@ -40,6 +41,17 @@ describe("priority classes", () => {
 		// The total never passes the limit, whatever the class.
 		expect(await ask(g, CRITICAL)).toEqual({ status: 429, scope: "route" });
 		await Promise.all([...bulk, ...critical].map((h) => h.done()));
+	});
+
+	it("Should answer a flood of a class at its cap from the isolate's memory (few object calls) and still admit the class above", async () => {
+		const g = gate({ routes: [{ name: "c", path: "/*", limit: 4, classes }] });
+		const bulk = [await hold(g), await hold(g)];
+		const before = (await g.status("c")).counters.refused;
+		for (let i = 0; i < 10; i++) expect(await ask(g)).toEqual({ status: 429, scope: "class" });
+		expect((await g.status("c")).counters.refused - before).toBeLessThanOrEqual(3);
+		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBeGreaterThanOrEqual(7);
+		expect(await ask(g, CRITICAL)).toEqual({ status: 200 });
+		await Promise.all(bulk.map((h) => h.done()));
 	});
 
 	it("Should classify by path, method and host, and send unmatched requests to the named default class", async () => {

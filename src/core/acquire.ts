@@ -111,10 +111,12 @@ async function takePermits(route: Route, input: AdmissionInput, permits: PermitG
 			views.push({ policy: spec.policy, limit: result.quota, remaining });
 		} else if (result.kind === "refused") {
 			// A fair route's object refuses a key over its share as the key's limit, though the route's object said it.
-			const scope = result.classFull ? "class" : spec.policy === route.name && !result.overShare ? "route" : "key";
-			// A dry run refuses nothing: its would-be refusals are the objects' dryRunRefused.
-			if (scope === "key" && !route.dryRun) counted("keyRefusals");
-			else if (scope === "route" && result.local) counted("localRefusals");
+			const byRoute = spec.policy === route.name;
+			const scope = result.classFull ? "class" : byRoute && !result.overShare ? "route" : "key";
+			// Counted once: by the route's object when it answered, else here (a refusal from this isolate's memory of
+			// the route's object, or a key's own object's). A dry run refuses nothing: its would-be refusals are the objects'.
+			if (result.local && !route.dryRun) counted(byRoute ? "localRefusals" : "keyRefusals");
+			else if (!byRoute && !route.dryRun) counted("keyRefusals");
 			views.push({ policy: spec.policy, limit: result.quota, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) });
 			if (route.dryRun) {
 				wouldRefuse = true;

@@ -5,7 +5,7 @@ import type { GaugeRpc } from "../gauge-rpc.ts";
 import { log, logSampled } from "../log.ts";
 import type { Block, Held, Plan } from "./block-pool.ts";
 import { BlockPool, STALE_CHECK_IN_MS } from "./block-pool.ts";
-import { consultHint, fullHints } from "./full-hints.ts";
+import { consultHint, fullHints, hintKey } from "./full-hints.ts";
 import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "./permit-types.ts";
 import { graceMsFor } from "./permit-types.ts";
 import { gaugeStub } from "./stub.ts";
@@ -70,7 +70,7 @@ export async function acquireFromBlock(
 		const after = pool.take(Date.now());
 		if (after) {
 			// This request asked the object nothing: the probe slot it claimed is free for the next one.
-			if (decision.probe) fullHints.probeFailed(spec.objectName);
+			if (decision.probe) fullHints.probeFailed(hintKey(spec));
 			return granted(stub, spec, pool, after, Date.now(), waitUntil);
 		}
 		plan = pool.plan(Date.now(), spec, { need: true, tentative });
@@ -78,14 +78,14 @@ export async function acquireFromBlock(
 	// A check-in given up as stale retired its block: hand it back if nothing is in use under it.
 	handBackRetired(stub, spec, pool, waitUntil);
 	if (!plan) {
-		if (decision.probe) fullHints.probeFailed(spec.objectName);
+		if (decision.probe) fullHints.probeFailed(hintKey(spec));
 		return null;
 	}
 	let answer: Awaited<ReturnType<Stub["checkIn"]>>;
 	try {
 		answer = await stub().checkIn(plan.msg);
 	} catch (error) {
-		if (decision.probe) fullHints.probeFailed(spec.objectName);
+		if (decision.probe) fullHints.probeFailed(hintKey(spec));
 		pool.failed(plan);
 		handBackRetired(stub, spec, pool, waitUntil);
 		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, during: "check-in", error: String(error) });
@@ -96,7 +96,7 @@ export async function acquireFromBlock(
 	// The object's refusal stands (it counted it): a permit of this pool that freed meanwhile serves the next request.
 	const mine = answer.refused ? null : pool.take(at);
 	if (hinted)
-		fullHints.answered(spec.objectName, at, decision.probe, {
+		fullHints.answered(hintKey(spec), at, decision.probe, {
 			granted: mine !== null,
 			full: mine === null,
 			limit: answer.limit,

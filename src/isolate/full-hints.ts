@@ -7,7 +7,16 @@
 // isolate frees a permit or the object says permits are free, only as many requests as there are permits
 // believed free ask the object ("probes"); the rest are still refused here. Every answer from the object
 // corrects the belief.
-
+//
+// On a route with priority classes or fair shares a hint is about one class, or one key: the object refused that
+// class at its cap, or that key at its share (or the route full for it), and the other classes and keys still ask
+// the object. A key refused here was seen by the object at its last probe, so it stays an active key there (the
+// hint lives far less than the object's activity window) and its demand still counts in everyone's shares.
+//
+// A refusal made here goes on with the object's retry line (src/object/retry-after.ts): the object says where its
+// line ends and how long a slot is, and each local refusal takes the next slot, so a flood refused from memory comes
+// back spread out too. Several isolates each extend the line they were told about, so their slots overlap.
+import type { RetryLineView } from "../protocol.ts";
 import type { GaugeSpec, PermitResult } from "./permit-types.ts";
 
 /** The shortest and longest a hint lives, whatever the Durable Object expects. */
@@ -20,15 +29,23 @@ export const FORGET_MS = 2_000;
 /** Gauges remembered at most; the oldest goes first. */
 const MAX_HINTS = 10_000;
 
+/** Why the object refused: the route (or the request's shard) full, the request's class at its cap, or its key at its share. */
+export type HintScope = "full" | "class" | "key";
+
 export interface FullHint {
 	readonly limit: number;
 	/** The policy's quota in force, as the object last advertised it (for the RateLimit fields). */
 	readonly quota: number;
 	/** When a permit is likely free, as the Durable Object estimated it. */
 	readonly freeAt: number;
+	readonly scope: HintScope;
 }
 
 interface Entry extends FullHint {
+	/** The retry line as far as this isolate knows it: where its next slot starts, a slot's length, how far it may reach. */
+	nextSlot: number;
+	slotMs: number;
+	lineCap: number;
 	/** Refuse everything here until then. */
 	until: number;
 	/** Permits believed free: how many probes may be out at once (never trusted to admit anything). */
@@ -36,6 +53,12 @@ interface Entry extends FullHint {
 	/** Probes out, and when the oldest of them stops counting. */
 	probes: number;
 	probesExpireAt: number;
+	/**
+	 * A key's hint that its whole route (or class) was full: the hint's route (`base`), and how many permits this
+	 * isolate had freed on it when the hint was made. A permit freed since, by any key, is one more believed free.
+	 */
+	base: string;
+	freesSeen: number;
 }
 
 /** What to do with a request: refuse it here, or ask the object (as a probe, when the gauge was full). */
@@ -44,7 +67,11 @@ export type Decision = { readonly refuse: FullHint } | { readonly probe: boolean
 /** The object's answer, as far as the hints care. */
 export type Answer = {
 	readonly granted: boolean;
+	/** Refused for want of a permit: the gauge full, or (scope) the request's class or key at its cap or share. */
 	readonly full: boolean;
+	readonly scope?: HintScope;
+	/** The retry line the refusal was placed in (objects older than it send none: no spread here then). */
+	readonly line?: RetryLineView;
 	readonly limit: number;
 	readonly quota: number;
 	readonly inFlight: number;
@@ -53,10 +80,20 @@ export type Answer = {
 
 export class FullHints {
 	private readonly entries = new Map<string, Entry>();
+	/** Permits this isolate freed per route (or class) whose keys have hints of their own (fair routes). */
+	private readonly routeFrees = new Map<string, number>();
 
-	check(gauge: string, now: number): Decision {
+	/** `base`: the hint's route (or class), when the hint is a key's on a fair route. */
+	check(gauge: string, now: number, base = gauge): Decision {
 		const entry = this.entries.get(gauge);
 		if (!entry) return { probe: false };
+		const frees = this.routeFrees.get(base) ?? 0;
+		if (base !== gauge && entry.scope === "full" && frees !== entry.freesSeen) {
+			// Another key of the route gave a permit back here since: the route is not full any more, as far as we know.
+			entry.free += Math.max(1, frees - entry.freesSeen);
+			entry.freesSeen = frees;
+			entry.until = Math.min(entry.until, now);
+		}
 		if (now < entry.until) return { refuse: entry };
 		if (now - entry.until > FORGET_MS) {
 			this.entries.delete(gauge);
@@ -71,26 +108,53 @@ export class FullHints {
 	}
 
 	/** Learns from the object's answer to a request (a probe or not). */
-	answered(gauge: string, now: number, probe: boolean, answer: Answer): void {
+	answered(gauge: string, now: number, probe: boolean, answer: Answer, base = gauge): void {
 		const entry = this.entries.get(gauge);
 		if (entry && probe) entry.probes = Math.max(0, entry.probes - 1);
 		const free = answer.limit - answer.inFlight;
 		if (answer.full || (answer.granted && free <= 0)) {
 			// A refusal, or a grant that took the last permit: full for about as long as the object expects.
-			const ttl = Math.min(MAX_HINT_MS, Math.max(MIN_HINT_MS, answer.retryAfterMs));
+			const freeInMs = answer.line?.freeInMs ?? answer.retryAfterMs;
+			const ttl = Math.min(MAX_HINT_MS, Math.max(MIN_HINT_MS, freeInMs));
+			const slotMs = answer.line?.slotMs ?? 0;
+			// The object placed this refusal in its line: the next local refusal goes after it (and after any made here).
+			const after = answer.full ? now + answer.retryAfterMs + slotMs : now + freeInMs;
 			this.remember(gauge, {
 				until: now + ttl,
 				limit: answer.limit,
 				quota: answer.quota,
-				freeAt: now + answer.retryAfterMs,
+				freeAt: now + freeInMs,
+				scope: answer.full ? (answer.scope ?? "full") : "full",
+				nextSlot: Math.max(after, entry?.nextSlot ?? Number.NEGATIVE_INFINITY),
+				slotMs,
+				lineCap: now + (answer.line?.capMs ?? 0),
 				free: 0,
 				probes: entry?.probes ?? 0,
 				probesExpireAt: entry?.probesExpireAt ?? 0,
+				base,
+				freesSeen: this.routeFrees.get(base) ?? 0,
 			});
 		} else if (answer.granted && entry) {
 			entry.free = free;
 			entry.until = Math.min(entry.until, now);
 		}
+	}
+
+	/**
+	 * A refusal made from `hint` at `now`: when its client should retry (ms), the next slot of the retry line as this
+	 * isolate knows it, at a random point of it (`random` in [0, 1)). Without a line from the object: the free estimate.
+	 */
+	retryAfter(hint: FullHint, now: number, random: number): number {
+		const entry = hint as Entry;
+		const free = Math.max(0, entry.freeAt - now);
+		if (!(entry.slotMs > 0)) return free;
+		const start = Math.max(entry.nextSlot, entry.freeAt, now);
+		if (start + entry.slotMs > entry.lineCap) {
+			// The line is as long as it may get: anywhere between the free estimate and its end.
+			return Math.round(free + random * Math.max(0, entry.lineCap - now - free));
+		}
+		entry.nextSlot = start + entry.slotMs;
+		return Math.round(start - now + random * entry.slotMs);
 	}
 
 	/** A probe's call failed: it no longer counts. */
@@ -105,6 +169,12 @@ export class FullHints {
 		if (!entry) return;
 		entry.free++;
 		entry.until = Math.min(entry.until, now);
+	}
+
+	/** This isolate gave back a permit of a fair route (or class): every key's "full" hint there learns it when consulted. */
+	routeFreed(base: string): void {
+		if (this.routeFrees.size >= MAX_HINTS && !this.routeFrees.has(base)) this.routeFrees.clear();
+		this.routeFrees.set(base, (this.routeFrees.get(base) ?? 0) + 1);
 	}
 
 	get size(): number {
@@ -125,21 +195,61 @@ export class FullHints {
 export const fullHints = new FullHints();
 
 /**
- * The isolate's "full" hint for the spec's gauge: a refusal answered from memory (no object call), or whether the
- * call about to be made is a probe. Requests that would wait (queue) or be admitted anyway (dry-run) always reach
- * the object (`hinted` false), and so do a fair route's: a key refused in an isolate's memory would be a demand its
- * object never saw, and the busy key would keep its larger share.
+ * The hint a request of `spec` consults: its gauge's, narrowed to its priority class on a route with classes and to
+ * its key on a fair route (the object decides those per class and per key).
+ */
+export function hintKey(spec: Pick<GaugeSpec, "objectName" | "fair" | "holder" | "priority">, priority = spec.priority?.index): string {
+	const base = hintBase(spec, priority);
+	return spec.fair && spec.holder ? `${base}\u0000key:${spec.holder}` : base;
+}
+
+/** The route's (or on a route with classes, the class's) part of a hint key: what a key's "full" hint is about. */
+export function hintBase(spec: Pick<GaugeSpec, "objectName" | "priority">, priority = spec.priority?.index): string {
+	return priority === undefined ? spec.objectName : `${spec.objectName}\u0000class:${priority}`;
+}
+
+/**
+ * This isolate gave back a permit of `spec` (and the object has it): one more is free for its hint, and on a route
+ * with classes for the hints of every more critical class too (a permit freed below them is room for them). A fair
+ * route's other keys learn it when their hints are next consulted (routeFreed).
+ */
+export function freedFor(spec: GaugeSpec, now: number): void {
+	const index = spec.priority?.index ?? 0;
+	for (let i = 0; i <= index; i++) {
+		const priority = spec.priority ? i : undefined;
+		fullHints.freed(hintKey(spec, priority), now);
+		if (spec.fair) fullHints.routeFreed(hintBase(spec, priority));
+	}
+}
+
+/**
+ * The isolate's "full" hint for the spec's gauge (its class's, its key's): a refusal answered from memory (no object
+ * call), or whether the call about to be made is a probe. Requests that would wait (queue) or be admitted anyway
+ * (dry-run) always reach the object (`hinted` false).
  */
 export function consultHint(
 	spec: GaugeSpec,
 	now: number,
+	random: () => number = Math.random,
 ): { hinted: boolean; decision: { refuse: PermitResult & { kind: "refused" } } | { probe: boolean } } {
-	const hinted = !spec.queue && !spec.dryRun && !spec.fair;
-	const decision: Decision = hinted ? fullHints.check(spec.objectName, now) : { probe: false };
+	const hinted = !spec.queue && !spec.dryRun;
+	const decision: Decision = hinted ? fullHints.check(hintKey(spec), now, hintBase(spec)) : { probe: false };
 	if (!("refuse" in decision)) return { hinted, decision };
-	const { limit, quota, freeAt } = decision.refuse;
+	const hint = decision.refuse;
+	const { limit, quota, scope } = hint;
 	return {
 		hinted,
-		decision: { refuse: { kind: "refused", retryAfterMs: Math.max(0, freeAt - now), inFlight: limit, limit, quota, local: true } },
+		decision: {
+			refuse: {
+				kind: "refused",
+				retryAfterMs: fullHints.retryAfter(hint, now, random()),
+				inFlight: limit,
+				limit,
+				quota,
+				local: true,
+				...(scope === "key" ? { overShare: true } : {}),
+				...(scope === "class" ? { classFull: true } : {}),
+			},
+		},
 	};
 }

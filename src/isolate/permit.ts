@@ -3,8 +3,9 @@ import type { ExchangeSample } from "../adaptive/sample.ts";
 import type { GaugeRpc } from "../gauge-rpc.ts";
 import { log, logSampled } from "../log.ts";
 import type { AcquireRequest } from "../protocol.ts";
+import { MAX_RELEASING } from "../protocol.ts";
 import { acquireFromBlock, poolFor } from "./blocks.ts";
-import { consultHint, fullHints } from "./full-hints.ts";
+import { consultHint, freedFor, fullHints, hintBase, hintKey } from "./full-hints.ts";
 import type { GaugeSpec, PermitResult, ReleaseReason, Renewable, RenewOutcome, WaitUntil } from "./permit-types.ts";
 import { graceMsFor } from "./permit-types.ts";
 import { gaugeStub } from "./stub.ts";
@@ -51,6 +52,7 @@ export async function acquirePermit(
 		...(tentative ? { tentative: true } : {}),
 		...(spec.adaptive ? { adaptive: spec.adaptive } : {}),
 		...(pool ? { isolate: pool.id } : {}),
+		...releasingFor(spec.objectName),
 	};
 	const onGone = (): void => waitUntil(stub.cancel(leaseId, spec.maxHoldMs).catch(() => undefined));
 	if (spec.queue && !tentative) clientGone.addEventListener("abort", onGone, { once: true });
@@ -58,14 +60,23 @@ export async function acquirePermit(
 	try {
 		const result = await stub.acquire(request);
 		if (hinted) {
-			fullHints.answered(spec.objectName, Date.now(), probe, {
-				granted: result.ok,
-				full: !result.ok && result.reason === "full",
-				limit: result.limit,
-				quota: result.quota,
-				inFlight: result.inFlight,
-				retryAfterMs: result.ok ? 0 : result.retryAfterMs,
-			});
+			const reason = result.ok ? null : result.reason;
+			fullHints.answered(
+				hintKey(spec),
+				Date.now(),
+				probe,
+				{
+					granted: result.ok,
+					full: reason === "full" || reason === "over-share" || reason === "class-full",
+					scope: reason === "over-share" ? "key" : reason === "class-full" ? "class" : "full",
+					limit: result.limit,
+					quota: result.quota,
+					inFlight: result.inFlight,
+					retryAfterMs: result.ok ? 0 : result.retryAfterMs,
+					...(result.line ? { line: result.line } : {}),
+				},
+				hintBase(spec),
+			);
 		}
 		const { inFlight, limit, quota } = result;
 		if (result.ok) return { kind: "granted", permit: new Permit(stub, leaseId, spec, waitUntil, askedAt), inFlight, limit, quota };
@@ -83,7 +94,7 @@ export async function acquirePermit(
 	} catch (error) {
 		// The RPC may have failed after the object granted the lease. Release it on a best-effort basis
 		// (a tombstone if it never ran); its expiry is the backstop. Overloaded objects are not retried.
-		if (probe) fullHints.probeFailed(spec.objectName);
+		if (probe) fullHints.probeFailed(hintKey(spec));
 		logSampled("gauge_unavailable", spec.objectName, { gauge: spec.objectName, error: String(error), overloaded: isOverloaded(error) });
 		if (!isOverloaded(error)) waitUntil(stub.release(leaseId, spec.maxHoldMs).catch(() => undefined));
 		return { kind: "unavailable", error };
@@ -115,6 +126,25 @@ export async function acquireFirst(
 
 function isOverloaded(error: unknown): boolean {
 	return typeof error === "object" && error !== null && (error as { overloaded?: unknown }).overloaded === true;
+}
+
+/**
+ * Per object: leases this isolate released (no grace, no sample) whose release call is not answered yet. The next
+ * acquire to the object carries them (AcquireRequest.releasing), so it can never overtake them. Plain data only.
+ */
+const releasing = new Map<string, Set<string>>();
+
+function releasingFor(objectName: string): { releasing?: string[] } {
+	const ids = releasing.get(objectName);
+	return ids && ids.size > 0 ? { releasing: [...ids].slice(0, MAX_RELEASING) } : {};
+}
+
+function noteReleasing(objectName: string, leaseId: string, pending: boolean): void {
+	const ids = releasing.get(objectName) ?? new Set<string>();
+	if (pending && ids.size < MAX_RELEASING) ids.add(leaseId);
+	if (!pending) ids.delete(leaseId);
+	if (ids.size > 0) releasing.set(objectName, ids);
+	else releasing.delete(objectName);
 }
 
 /** A granted lease. `release` is idempotent: only the first call reaches the Durable Object. */
@@ -159,11 +189,19 @@ export class Permit implements Renewable {
 		this.reason = reason;
 		const graceMs = graceMsFor(reason, this.spec);
 		const learn = this.spec.adaptive && sample ? sample : undefined;
-		this.released = this.stub.release(this.leaseId, this.spec.maxHoldMs, graceMs, learn).then(
-			// Once the object has it back, the permit is free for this isolate's next request (not yet, with a grace).
-			() => (graceMs === 0 ? fullHints.freed(this.spec.objectName, Date.now()) : undefined),
-			(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
-		);
+		// A plain release may ride on this isolate's next acquire to the object too (whichever lands first counts).
+		const plain = graceMs === 0 && !this.spec.adaptive;
+		if (plain) noteReleasing(this.spec.objectName, this.leaseId, true);
+		this.released = this.stub
+			.release(this.leaseId, this.spec.maxHoldMs, graceMs, learn)
+			.finally(() => {
+				if (plain) noteReleasing(this.spec.objectName, this.leaseId, false);
+			})
+			.then(
+				// Once the object has it back, the permit is free for this isolate's next request (not yet, with a grace).
+				() => (graceMs === 0 ? freedFor(this.spec, Date.now()) : undefined),
+				(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
+			);
 		this.waitUntil(this.released);
 		return this.released;
 	}

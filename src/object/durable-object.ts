@@ -5,6 +5,7 @@ import type { AdaptiveSettings } from "../adaptive/settings.ts";
 import type { GaugeRpc } from "../gauge-rpc.ts";
 import { log } from "../log.ts";
 import type { CheckIn, CheckInAnswer, Report } from "../protocol.ts";
+import { MAX_RELEASING } from "../protocol.ts";
 import type { AdaptiveStatus } from "./adaptive-gauge.ts";
 import { AdaptiveGauge } from "./adaptive-gauge.ts";
 import type { BlockTotals } from "./blocks.ts";
@@ -224,6 +225,8 @@ export class Gauge extends DurableObject implements GaugeRpc {
 	}
 
 	private admit(req: AcquireRequest): AcquireResult | Promise<AcquireResult> {
+		// Releases the caller sent before this acquire land first, whichever call the runtime delivered first.
+		for (const leaseId of req.releasing?.slice(0, MAX_RELEASING) ?? []) this.release(leaseId, req.maxHoldMs);
 		const now = this.clock();
 		this.sharing.arrived(req, now);
 		if (!req.queue) return this.grant(req, now);

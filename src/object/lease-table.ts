@@ -216,7 +216,8 @@ export class LeaseTable {
 	 * When a permit is likely to free: the oldest single lease about one average hold after it began; of n block
 	 * permits in use (whose start the object does not see), the first about hold / (n + 1) from now. The sooner.
 	 */
-	private estimateWait(now: number): number {
+	/** When a permit is likely to free (ms from now), from the holds seen so far. */
+	estimateWait(now: number): number {
 		const { oldestSingleAcquiredAt: oldest, blockPermitsInUse: n } = this.store.holdState();
 		const single = oldest === null ? Number.POSITIVE_INFINITY : oldest + this.holdEwmaMs - now;
 		const blocks = n > 0 ? this.holdEwmaMs / (n + 1) : Number.POSITIVE_INFINITY;

@@ -1,45 +1,56 @@
 // Retry-After that spreads the retries of refused clients over the time the freed permits can serve them.
+//
+// The refused clients form a virtual line: each refusal takes the next slot after the last one handed out (or after
+// the estimated time a permit frees, if later), one slot being the time between two permits freeing (holdMs / limit).
+// The line drains with the clock, not with arrivals, so a client refused again (it came back and lost the freed
+// permit to someone else) goes to the back instead of being told the same short wait again; clients that never
+// come back cost at most the line's cap. Where the clients land inside their slot is random (jitter, as Kong adds).
 
 /** Clients over their fair share or their class's cap wait this many times longer per place in line. */
 export const OVER_SHARE_FACTOR = 2;
-/** Refusals remembered at most (their times): past it the place in line stops growing, and memory stays bounded. */
-export const MAX_LINE = 10_000;
+/** The line is at most this many hold times long, and never shorter than MIN_LINE_MS. */
+export const LINE_HOLDS = 10;
+export const MIN_LINE_MS = 10_000;
+/** And never longer than this: a Retry-After of minutes is as good as a failure to most clients. */
+export const MAX_LINE_MS = 300_000;
 
-export interface RetryInput {
-	/** When a permit is estimated to free (ms from now): the oldest lease's expected end. */
-	readonly freeInMs: number;
-	/** This refusal's place among the refusals of the last hold time (1: the first). */
-	readonly place: number;
-	readonly limit: number;
-	/** The average hold time (ms): `limit` permits free about every `holdMs`. */
-	readonly holdMs: number;
-	/** Uniform in [0, 1): where in its slot this client lands. */
-	readonly random: number;
-	/** Refused for being over its key's fair share or its class's cap: it waits longer than those under theirs. */
-	readonly overShare: boolean;
+/** How long the line may grow (ms ahead of now) for a route whose permits are held `holdMs` on average. */
+export function lineCapMs(holdMs: number): number {
+	return Math.min(MAX_LINE_MS, Math.max(MIN_LINE_MS, LINE_HOLDS * holdMs));
 }
 
-/**
- * When a refused client should retry (ms): never before a permit is estimated to free, then one slot (the time
- * between two permits freeing, holdMs / limit) per client refused before it in the last hold time, at a random point
- * of its own slot, so a burst of refused clients comes back spread out at the rate permits free rather than all in
- * the same second (as Kong jitters its Retry-After). Twice the slots for a client over its share.
- */
-export function spreadRetryAfter(input: RetryInput): number {
-	const slotMs = (input.holdMs / Math.max(1, input.limit)) * (input.overShare ? OVER_SHARE_FACTOR : 1);
-	const place = Math.max(1, input.place);
-	return Math.round(Math.max(0, input.freeInMs) + (place - 1 + input.random) * slotMs);
+/** The time between two permits freeing on a route (ms): one slot of the line; twice that for a client over its share. */
+export function slotMsOf(holdMs: number, limit: number, overShare: boolean): number {
+	return (Math.max(1, holdMs) / Math.max(1, limit)) * (overShare ? OVER_SHARE_FACTOR : 1);
 }
 
-/** The refusals of the last window, by time: each new one learns its place in line. */
-export class RefusalLine {
-	private readonly times: number[] = [];
+/** One refusal's place: where its slot starts (ms from now), and the slot's length and the line's cap it was taken with. */
+export interface Slot {
+	readonly startMs: number;
+	readonly slotMs: number;
+	readonly capMs: number;
+}
 
-	/** Counts a refusal at `now` and returns its place among those of the last `windowMs` (1: the first). */
-	place(now: number, windowMs: number): number {
-		while (this.times.length > 0 && (this.times[0] ?? now) <= now - windowMs) this.times.shift();
-		if (this.times.length >= MAX_LINE) this.times.shift();
-		this.times.push(now);
-		return this.times.length;
+/** A line of promised retry slots, in absolute time (ms). Pure: the caller passes the clock. */
+export class RetryLine {
+	/** When the last slot handed out ends. */
+	private end = Number.NEGATIVE_INFINITY;
+
+	/**
+	 * Takes the next slot for a refusal at `now`: never before `freeInMs`, after every slot already handed out. Once the
+	 * line reaches `capMs` ahead, a refusal is placed at random between `freeInMs` and the cap (the line stops growing).
+	 */
+	take(now: number, freeInMs: number, slotMs: number, capMs: number, random: number): Slot {
+		const free = Math.max(0, freeInMs);
+		const cap = Math.max(capMs, free + slotMs);
+		const start = Math.max(now + free, this.end);
+		if (start + slotMs - now > cap) return { startMs: free + random * (cap - slotMs - free), slotMs, capMs: cap };
+		this.end = start + slotMs;
+		return { startMs: start - now, slotMs, capMs: cap };
 	}
+}
+
+/** A refused client's Retry-After (ms): a random point of its slot. */
+export function retryAfterIn(slot: Slot, random: number): number {
+	return Math.round(slot.startMs + random * slot.slotMs);
 }

@@ -9,7 +9,7 @@ import type { ClassDecision } from "./priority.ts";
 import { classAdmit, classLoad } from "./priority.ts";
 import type { QueueMode } from "./queue-order.ts";
 import { AdaptiveQueue, nextWaiter } from "./queue-order.ts";
-import { RefusalLine, spreadRetryAfter } from "./retry-after.ts";
+import { lineCapMs, RetryLine, retryAfterIn, slotMsOf } from "./retry-after.ts";
 import type { Waiter, WaitQueue } from "./wait-queue.ts";
 
 /** Per class index (0: most critical): in flight and queued now, admitted and refused since the object started. */
@@ -37,8 +37,8 @@ export class Sharing {
 	private fairReq: AcquireRequest | null = null;
 	/** Admitted and refused per class index, on a route with classes (in memory, like the other counters). */
 	private classCounts: { admitted: number[]; refused: number[] } | null = null;
-	/** The refusals of the last hold time, for each refused client's place in line (Retry-After). */
-	private readonly line = new RefusalLine();
+	/** The refused clients' retry slots (Retry-After): one line for those under their share, one for those over it. */
+	private readonly lines = { under: new RetryLine(), over: new RetryLine() };
 	/** On a route whose queue is adaptive: its mode (FIFO or LIFO) and CoDel state (in memory, like the waiters). */
 	private codel: AdaptiveQueue | null = null;
 	private readonly table: LeaseTable;
@@ -123,22 +123,29 @@ export class Sharing {
 	}
 
 	/**
-	 * A refusal's Retry-After, spread by its place among the refusals of the last hold time (retry-after.ts), so the
-	 * clients refused together do not all come back in the same second. A caller that gave up, a duplicate, and a
-	 * tentative try (another shard answers for the request) keep the plain estimate.
+	 * A refusal's Retry-After: the next slot of the retry line (retry-after.ts), so the clients refused together, or
+	 * refused again, do not all come back in the same second. A caller that gave up, a duplicate, and a tentative try
+	 * (another shard answers for the request) keep the plain estimate.
 	 */
 	spread(result: AcquireResult, req: AcquireRequest, now: number): AcquireResult {
-		if (result.ok || req.tentative || result.reason === "cancelled" || result.reason === "released") return result;
 		const holdMs = this.table.holdEwmaMs;
-		const retryAfterMs = spreadRetryAfter({
-			freeInMs: result.retryAfterMs,
-			place: this.line.place(now, holdMs),
-			limit: this.limitFor(req, now),
-			holdMs,
-			random: this.random(),
-			overShare: result.reason === "over-share" || result.reason === "class-full",
-		});
-		return { ...result, retryAfterMs };
+		if (result.ok) {
+			// A grant that took the last permit tells its isolate the line the next refusals join (it may refuse them itself).
+			if (result.inFlight < result.limit || req.tentative) return result;
+			const freeInMs = this.table.estimateWait(now);
+			return { ...result, line: { freeInMs, slotMs: slotMsOf(holdMs, this.limitFor(req, now), false), capMs: lineCapMs(holdMs) } };
+		}
+		if (req.tentative || result.reason === "cancelled" || result.reason === "released") return result;
+		const overShare = result.reason === "over-share" || result.reason === "class-full";
+		const slot = (overShare ? this.lines.over : this.lines.under).take(
+			now,
+			result.retryAfterMs,
+			slotMsOf(holdMs, this.limitFor(req, now), overShare),
+			lineCapMs(holdMs),
+			this.random(),
+		);
+		const line = { freeInMs: Math.max(0, result.retryAfterMs), slotMs: slot.slotMs, capMs: slot.capMs };
+		return { ...result, retryAfterMs: retryAfterIn(slot, this.random()), line };
 	}
 
 	status(now: number): SharingStatus {
