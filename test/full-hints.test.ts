@@ -1,8 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { Decision } from "../src/isolate/full-hints.ts";
-import { consultHint, FORGET_MS, FullHints, freedFor, fullHints, hintKey, MAX_HINT_MS, MIN_HINT_MS, PROBE_MS } from "../src/isolate/full-hints.ts";
-import type { GaugeSpec } from "../src/isolate/permit-types.ts";
+import {
+	consultHint,
+	FORGET_MS,
+	FullHints,
+	freedFor,
+	fullHints,
+	hintKey,
+	MAX_HINT_MS,
+	MIN_HINT_MS,
+	PROBE_MS,
+} from "../src/isolate/full-hints.ts";
 import { isolateCounters } from "../src/isolate/isolate-counters.ts";
+import type { GaugeSpec } from "../src/isolate/permit-types.ts";
 import { gate } from "./helpers/gate.ts";
 
 const refused = (limit: number, retryAfterMs: number) => ({

@@ -27,9 +27,8 @@ describe("Retry-After that spreads retries (the retry line)", () => {
 						const ms = retryAfterIn(slot, s.random);
 						expect(ms).toBeGreaterThanOrEqual(s.freeInMs);
 						expect(ms).toBeLessThanOrEqual(Math.round(slot.capMs));
-						// A slot taken in line starts where the one before ended, or later (one that found the line full is not in it).
-						const inLine = slot.startMs + slot.slotMs <= slot.capMs && (slots.length === 0 || now + slot.startMs >= (slots.at(-1)?.[1] ?? 0) - 1e-6);
-						if (inLine) slots.push([now + slot.startMs, now + slot.startMs + slot.slotMs]);
+						// Slots taken in line (not the ones that found it full) follow each other without overlapping.
+						if (slot.inLine) slots.push([now + slot.startMs, now + slot.startMs + slot.slotMs]);
 					}
 					for (let i = 1; i < slots.length; i++) expect(slots[i]?.[0]).toBeGreaterThanOrEqual((slots[i - 1]?.[1] ?? 0) - 1e-6);
 				},

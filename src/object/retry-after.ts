@@ -29,6 +29,8 @@ export interface Slot {
 	readonly startMs: number;
 	readonly slotMs: number;
 	readonly capMs: number;
+	/** False when the line was full: the slot is a random one before the cap, outside the line. */
+	readonly inLine: boolean;
 }
 
 /** A line of promised retry slots, in absolute time (ms). Pure: the caller passes the clock. */
@@ -44,9 +46,9 @@ export class RetryLine {
 		const free = Math.max(0, freeInMs);
 		const cap = Math.max(capMs, free + slotMs);
 		const start = Math.max(now + free, this.end);
-		if (start + slotMs - now > cap) return { startMs: free + random * (cap - slotMs - free), slotMs, capMs: cap };
+		if (start + slotMs - now > cap) return { startMs: free + random * (cap - slotMs - free), slotMs, capMs: cap, inLine: false };
 		this.end = start + slotMs;
-		return { startMs: start - now, slotMs, capMs: cap };
+		return { startMs: start - now, slotMs, capMs: cap, inLine: true };
 	}
 }
 
