@@ -48,8 +48,14 @@ function heyCsv(url: string, connections: number, seconds: number, extra: string
 const ok = (sent: readonly Sent[]): Sent[] => sent.filter((s) => s.status === 200);
 const share = (part: number, whole: number): string => `${fmt((100 * part) / Math.max(1, whole), 1)} %`;
 
+/** The ideal gate (bench/ideal: a counter in one isolate's memory, first come first served) as the machine's floor. */
+const IDEAL = Symbol("ideal gate");
+
 async function gateFor(origin: OriginProcess, limits: unknown): Promise<LocalGate> {
-	const gate = await startGate({ configPath: "wrangler.toml", origin: origin.url, limits });
+	const gate =
+		limits === IDEAL
+			? await startGate({ configPath: "bench/ideal/wrangler.toml", origin: origin.url, vars: { LIMIT: String(LIMIT) } })
+			: await startGate({ configPath: "wrangler.toml", origin: origin.url, limits });
 	await (await fetch(`${gate.url}/warm-up?delay=0`, { signal: AbortSignal.timeout(10_000) })).arrayBuffer();
 	return gate;
 }
@@ -67,18 +73,21 @@ async function measure<T>(origin: OriginProcess, limits: unknown, use: (url: str
 	}
 }
 
-/** Samples the origin's in-flight count for one tag every 50 ms until `stop` is set; times in ms since `start`. */
-async function sampleTag(url: string, tag: string, start: number, stop: { done: boolean }): Promise<[number, number][]> {
-	const samples: [number, number][] = [];
+/** Samples the origin's in-flight count for one tag, and in all, every 50 ms until `stop` is set; times in ms since `start`. */
+async function sampleTag(url: string, tag: string, start: number, stop: { done: boolean }): Promise<[number, number, number][]> {
+	const samples: [number, number, number][] = [];
+	const inFlight = async (query: string) =>
+		((await (await fetch(`${url}/__stats${query}`, { signal: AbortSignal.timeout(5_000) })).json()) as OriginStats).inFlight;
 	while (!stop.done) {
-		const res = await fetch(`${url}/__stats?tag=${tag}`, { signal: AbortSignal.timeout(5_000) });
-		samples.push([Date.now() - start, ((await res.json()) as OriginStats).inFlight]);
+		const [mine, all] = await Promise.all([inFlight(`?tag=${tag}`), inFlight("")]);
+		samples.push([Date.now() - start, mine, all]);
 		await sleep(50);
 	}
 	return samples;
 }
-const meanBetween = (samples: readonly [number, number][], from: number, to: number): number => {
-	const inside = samples.filter(([t]) => t >= from && t < to).map(([, n]) => n);
+/** The mean of a sample column (1: the tag's, 2: all) between two times. */
+const meanBetween = (samples: readonly [number, number, number][], from: number, to: number, column: 1 | 2 = 1): number => {
+	const inside = samples.filter(([t]) => t >= from && t < to).map((row) => row[column]);
 	return inside.reduce((a, b) => a + b, 0) / Math.max(1, inside.length);
 };
 
@@ -92,7 +101,10 @@ export async function classesScenario(rows: string[][], seconds = 15): Promise<v
 	];
 	const cap = Math.floor(LIMIT * 0.5);
 	try {
+		// The machine's floor under the same flood: the ideal gate's admitted requests (its own p99, its throughput).
+		let floor: { p99: number; perPermit: number } | null = null;
 		for (const [name, limits] of [
+			["ideal gate, no classes (the machine's floor)", IDEAL],
 			["classes: critical (headroom 0), sheddable (headroom 0.5)", route(LIMIT, { classes })],
 			["no classes (baseline)", route(LIMIT)],
 		] as const) {
@@ -109,12 +121,28 @@ export async function classesScenario(rows: string[][], seconds = 15): Promise<v
 				99,
 			);
 			const allowed = (cap * seconds * 1000) / ORIGIN_MS;
+			const admitted = [...criticalOk, ...ok(r.sheddable)];
+			if (limits === IDEAL) {
+				floor = {
+					p99: percentile(
+						admitted.map((s) => s.ms),
+						99,
+					),
+					perPermit: admitted.length / LIMIT,
+				};
+			}
+			// Against the floor: what this machine delivers per permit under this flood, and an admitted request's p99 there.
+			const vsFloor =
+				floor && limits !== IDEAL
+					? `; against the ideal gate in this run: **critical p99 ÷ its admitted p99 ${fmt(p99 / floor.p99, 2)}** (≤ 1.5), ` +
+						`**sheddable admitted ÷ its cap's share of the ideal gate's throughput (${fmt(cap * floor.perPermit)}) ${fmt(ok(r.sheddable).length / (cap * floor.perPermit), 2)}** (≥ 0.8)`
+					: "";
 			rows.push([
-				name.startsWith("classes") ? `12. classes, limit ${LIMIT}, ${seconds} s` : "",
+				limits === IDEAL ? `12. classes, limit ${LIMIT}, ${seconds} s` : "",
 				name,
 				`critical ${criticalOk.length} / ${r.critical.length} admitted, sheddable ${ok(r.sheddable).length} / ${r.sheddable.length}`,
 				`**critical success ${share(criticalOk.length, r.critical.length)}** (target ≥ 99 %); **critical p99 ÷ origin ${fmt(p99 / ORIGIN_MS, 2)}** (target ≤ 1.5); ` +
-					`**sheddable admitted ÷ its cap's ${fmt(allowed)} (${cap} × ${seconds} s ÷ ${ORIGIN_MS} ms) ${fmt(ok(r.sheddable).length / allowed, 2)}** (target ≥ 0.8); origin peak ${r.peak} (limit ${LIMIT})`,
+					`**sheddable admitted ÷ its cap's ${fmt(allowed)} (${cap} × ${seconds} s ÷ ${ORIGIN_MS} ms) ${fmt(ok(r.sheddable).length / allowed, 2)}** (target ≥ 0.8)${vsFloor}; origin peak ${r.peak} (limit ${LIMIT})`,
 			]);
 		}
 	} finally {
@@ -128,9 +156,10 @@ export async function fairnessScenario(rows: string[][], seconds = 9, othersSeco
 	const origin = await originProcess();
 	const by = "header:x-key";
 	try {
+		let alone: number | null = null;
 		for (const [name, limits] of [
+			["no perKey (baseline; A alone after B-E stop: the machine's floor)", route(LIMIT)],
 			["perKey { by } (fair shares)", route(LIMIT, { perKey: { by } })],
-			["no perKey (baseline)", route(LIMIT)],
 			["perKey { by, fair = false, limit = 12 } (baseline)", route(LIMIT, { perKey: { by, fair: false, limit: 12 } })],
 		] as const) {
 			const r = await measure(origin, limits, async (url) => {
@@ -147,14 +176,22 @@ export async function fairnessScenario(rows: string[][], seconds = 9, othersSeco
 			});
 			const later = r.others.filter((s) => s.at >= 1000);
 			const during = meanBetween(r.samples, 1000, othersSeconds * 1000);
+			const duringAll = meanBetween(r.samples, 1000, othersSeconds * 1000, 2);
 			const after = meanBetween(r.samples, othersSeconds * 1000, (othersSeconds + 2) * 1000);
 			const afterSecond = meanBetween(r.samples, (othersSeconds + 1) * 1000, (othersSeconds + 2) * 1000);
+			// The no-perKey run is the machine's floor once A is alone: what 60 clients of one key keep at the origin here.
+			if (name.startsWith("no perKey")) alone = afterSecond;
+			const vsAlone =
+				alone !== null && !name.startsWith("no perKey")
+					? `; ÷ the no-perKey run's A alone in that second (${fmt(alone, 1)}) **${fmt(afterSecond / alone, 2)}** (≥ 0.9, as 18 of 20)`
+					: "";
 			rows.push([
-				name.startsWith("perKey { by } (") ? `13. fairness, limit ${LIMIT}` : "",
+				name.startsWith("no perKey") ? `13. fairness, limit ${LIMIT}` : "",
 				name,
 				`A ${ok(r.a).length} / ${r.a.length} admitted; B-E ${ok(r.others).length} / ${r.others.length}`,
-				`**B-E success after the first second ${share(ok(later).length, later.length)}** (target ≥ 99 %); **A's mean in flight ${fmt(during, 1)}** while B-E run (target 11-13); ` +
-					`A's mean in flight in the 2 s after B-E stop ${fmt(after, 1)}, in the second of them ${fmt(afterSecond, 1)} (target ≥ 18 within 2 s); origin peak ${r.peak} (limit ${LIMIT})`,
+				`**B-E success after the first second ${share(ok(later).length, later.length)}** (target ≥ 99 %); **A's mean in flight ${fmt(during, 1)}** while B-E run (target 11-13), ` +
+					`**A's share of the origin's concurrency ${share(during, duringAll)}** (${fmt(duringAll, 1)} in all; target 55-65 %, as 11-13 of 20); ` +
+					`A's mean in flight in the 2 s after B-E stop ${fmt(after, 1)}, **in the second of them ${fmt(afterSecond, 1)}** (target ≥ 18 within 2 s)${vsAlone}; origin peak ${r.peak} (limit ${LIMIT})`,
 			]);
 		}
 	} finally {

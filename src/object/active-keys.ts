@@ -1,7 +1,7 @@
 // Which keys of a fair route are active and how much each wanted lately, in bounded memory, plus whether the route is contended.
 
 /** A key that asked within this window (or the one before) is active, and its peak want there still counts. */
-export const ACTIVE_WINDOW_MS = 1_000;
+export const ACTIVE_WINDOW_MS = 500;
 /** Keys tracked at most; past it the key seen longest ago is forgotten (its leases still count: they are stored). */
 export const MAX_ACTIVE_KEYS = 1_024;
 

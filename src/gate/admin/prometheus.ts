@@ -158,13 +158,13 @@ function sharingFamilies(reports: readonly RouteReport[]): string[] {
 			...family(
 				"pressuregauge_fair_active_keys",
 				"gauge",
-				"Keys active on a fair route (in flight, queued, or asking within the last second or two).",
+				"Keys active on a fair route (in flight, queued, or asking within the last half second to second).",
 				perFair((f) => f.activeKeys),
 			),
 			...family(
 				"pressuregauge_fair_contended",
 				"gauge",
-				"1 while a fair route holds keys to their shares (waiters, or a refusal within the last second).",
+				"1 while a fair route holds keys to their shares (waiters, or a refusal within the last half second).",
 				perFair((f) => (f.contended ? 1 : 0)),
 			),
 		);
