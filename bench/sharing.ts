@@ -5,7 +5,7 @@
 
 import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LocalGate } from "../dev/gate.ts";
+import type { LocalGate, LocalGateOptions } from "../dev/gate.ts";
 import { startGate } from "../dev/gate.ts";
 import { percentile } from "../dev/load.ts";
 import type { OriginStats } from "../dev/origin.ts";
@@ -48,15 +48,24 @@ function heyCsv(url: string, connections: number, seconds: number, extra: string
 const ok = (sent: readonly Sent[]): Sent[] => sent.filter((s) => s.status === 200);
 const share = (part: number, whole: number): string => `${fmt((100 * part) / Math.max(1, whole), 1)} %`;
 
-async function gateFor(origin: OriginProcess, limits: unknown): Promise<LocalGate> {
-	const gate = await startGate({ configPath: "wrangler.toml", origin: origin.url, limits });
+async function gateFor(origin: OriginProcess, options: LocalGateOptions): Promise<LocalGate> {
+	const gate = await startGate({ origin: origin.url, ...options });
 	await (await fetch(`${gate.url}/warm-up?delay=0`, { signal: AbortSignal.timeout(10_000) })).arrayBuffer();
 	return gate;
 }
 
 /** Starts a gate, runs `use` on a quiet origin with reset counters, and closes the gate whatever happens. */
 async function measure<T>(origin: OriginProcess, limits: unknown, use: (url: string) => Promise<T>): Promise<T & { peak: number }> {
-	const gate = await gateFor(origin, limits);
+	return measureOn(origin, { configPath: "wrangler.toml", limits }, use);
+}
+
+/** As measure, on any server startGate runs (the gate with some LIMITS, or the ideal gate of bench/ideal with its vars). */
+async function measureOn<T>(
+	origin: OriginProcess,
+	options: LocalGateOptions,
+	use: (url: string) => Promise<T>,
+): Promise<T & { peak: number }> {
+	const gate = await gateFor(origin, options);
 	try {
 		await quiet(() => origin.stats());
 		await origin.stats(true);
@@ -164,44 +173,84 @@ export async function fairnessScenario(rows: string[][], seconds = 9, othersSeco
 
 /**
  * 14. The queue under 2× overload: about 200 req/s offered by four staggered `hey` runs of 100 clients at 0.5 req/s
- * each; queue size 100, maxWaitMs 2000; order "adaptive" against "fifo".
+ * each; queue size 100, maxWaitMs 2000; order "adaptive" (CoDel's target and interval auto) against "fifo", and the
+ * adaptive queue with Facebook's fixed 5 ms / 100 ms (the default before auto). Beside them, the ceiling in the same
+ * run: the ideal gate (bench/ideal, a counter and a queue in one isolate's memory, no Durable Object) with the same
+ * queue and the same order, whose admitted rate is what this machine lets any gate admit under that load.
  */
 export async function overloadQueueScenario(rows: string[][], seconds = 15): Promise<void> {
-	console.log(`14/15 queue under 2× overload: limit ${LIMIT}, ~200 req/s offered (hey -q), ${ORIGIN_MS} ms origin, ${seconds} s per order`);
+	console.log(
+		`14/15 queue under 2× overload: limit ${LIMIT}, ~200 req/s offered (hey -q), ${ORIGIN_MS} ms origin, ${seconds} s per server`,
+	);
+	const size = 100;
+	const maxWaitMs = 2000;
 	const origin = await originProcess();
+	const cases = [
+		{
+			name: `gate, queue { size = ${size}, maxWaitMs = ${maxWaitMs}, order = "adaptive" } (auto target)`,
+			order: "adaptive",
+			ideal: false,
+			fixed: false,
+		},
+		{ name: `gate, queue { size = ${size}, maxWaitMs = ${maxWaitMs}, order = "fifo" }`, order: "fifo", ideal: false, fixed: false },
+		{
+			name: 'gate, order = "adaptive", targetMs = 5, intervalMs = 100 (Facebook\'s fixed, the default before auto)',
+			order: "adaptive",
+			ideal: false,
+			fixed: true,
+		},
+		{
+			name: `ideal gate (bench/ideal), in-memory queue, same size and maxWaitMs, order "adaptive" (auto target)`,
+			order: "adaptive",
+			ideal: true,
+			fixed: false,
+		},
+		{ name: 'ideal gate (bench/ideal), in-memory queue, order "fifo"', order: "fifo", ideal: true, fixed: false },
+	] as const;
+	const results: { admitted: Sent[]; sent: Sent[]; peak: number }[] = [];
 	try {
-		// The third row: the same adaptive queue with CoDel's target raised from 5 ms to half the origin's time.
-		for (const [order, targetMs] of [
-			["adaptive", undefined],
-			["fifo", undefined],
-			["adaptive", 100],
-		] as const) {
-			const queue = { size: 100, maxWaitMs: 2000, order, ...(targetMs ? { targetMs } : {}) };
-			const r = await measure(origin, route(LIMIT, { queue }), async (url) => {
+		for (const c of cases) {
+			const queue = { size, maxWaitMs, order: c.order, ...(c.fixed ? { targetMs: 5, intervalMs: 100 } : {}) };
+			const options: LocalGateOptions = c.ideal
+				? {
+						configPath: "bench/ideal/wrangler.toml",
+						vars: { LIMIT: String(LIMIT), QUEUE_SIZE: String(size), MAX_WAIT_MS: String(maxWaitMs), ORDER: c.order },
+					}
+				: { configPath: "wrangler.toml", limits: route(LIMIT, { queue }) };
+			const r = await measureOn(origin, options, async (url) => {
 				const runs = [0, 1, 2, 3].map(async (i) => {
 					await sleep(i * 500);
 					return heyCsv(`${url}/work?delay=${ORIGIN_MS}`, 100, seconds, ["-q", "0.5"]);
 				});
 				return { sent: (await Promise.all(runs)).flat() };
 			});
-			const admitted = ok(r.sent);
-			const p50 = percentile(
-				admitted.map((s) => s.ms),
-				50,
-			);
-			const p99 = percentile(
-				admitted.map((s) => s.ms),
-				99,
-			);
-			rows.push([
-				order === "adaptive" && !targetMs ? `14. queue under 2× overload, limit ${LIMIT}, ${seconds} s` : "",
-				`queue { size = 100, maxWaitMs = 2000, order = "${order}"${targetMs ? `, targetMs = ${targetMs}` : ""} }`,
-				`${fmt(r.sent.length / seconds)} req/s offered, ${fmt(admitted.length / seconds)} admitted/s, ${fmt((r.sent.length - admitted.length) / seconds)} refused/s`,
-				`**admitted p50 ÷ origin ${fmt(p50 / ORIGIN_MS, 2)}** (target ≤ 1.5); p99 ${fmt(p99)} ms; **admitted ÷ capacity (${CAPACITY}/s) ${share(admitted.length / seconds, CAPACITY)}** (target ≥ 95 %); origin peak ${r.peak} (limit ${LIMIT})`,
-			]);
+			results.push({ ...r, admitted: ok(r.sent) });
 		}
 	} finally {
 		origin.close();
+	}
+	const idealOf = (order: string) => results[cases.findIndex((c) => c.ideal && c.order === order)]?.admitted.length ?? 0;
+	for (const [i, c] of cases.entries()) {
+		const r = results[i];
+		if (!r) continue;
+		const admitted = r.admitted;
+		const p50 = percentile(
+			admitted.map((s) => s.ms),
+			50,
+		);
+		const p99 = percentile(
+			admitted.map((s) => s.ms),
+			99,
+		);
+		const ideal = idealOf(c.order);
+		rows.push([
+			i === 0 ? `14. queue under 2× overload, limit ${LIMIT}, ${seconds} s per server` : "",
+			c.name,
+			`${fmt(r.sent.length / seconds)} req/s offered, ${fmt(admitted.length / seconds)} admitted/s, ${fmt((r.sent.length - admitted.length) / seconds)} refused/s`,
+			`**admitted p50 ÷ origin ${fmt(p50 / ORIGIN_MS, 2)}** (target ≤ 1.5); p99 ${fmt(p99)} ms; **admitted ÷ capacity (${CAPACITY}/s) ${share(admitted.length / seconds, CAPACITY)}** (target ≥ 95 %)` +
+				(c.ideal ? "" : `; **admitted ÷ the ideal gate's with a "${c.order}" queue ${share(admitted.length, ideal)}** (target ≥ 95 %)`) +
+				`; origin peak ${r.peak} (limit ${LIMIT})`,
+		]);
 	}
 }
 
