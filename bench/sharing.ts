@@ -4,6 +4,7 @@
 // has to read Retry-After), loopback only; every phase is bounded in time.
 
 import { execFile } from "node:child_process";
+import { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { LocalGate, LocalGateOptions } from "../dev/gate.ts";
 import { startGate } from "../dev/gate.ts";
@@ -307,7 +308,122 @@ export async function retriesScenario(rows: string[][], total = 200, concurrency
 				`**total ÷ optimum (${optimum / 1000} s) ${fmt(r.ms / optimum, 2)}** (target ≤ 1.1); **retries per request ${fmt(r.retries / total, 2)}** (target ≤ 1.5); origin peak ${r.peak} (limit ${limit})`,
 			]);
 		}
+		await refusalBurst(origin, rows, limit, originMs);
 	} finally {
 		origin.close();
+	}
+}
+
+/** What one raw request of a burst got: its status and Retry-After, or null when it failed (refused connection, deadline). */
+type BurstAnswer = { status: number; retryAfter: string | null } | null;
+
+/**
+ * Opens `n` connections to the server (each with its own deadline); `fire` then writes one request on each in one
+ * synchronous loop, so all of them are in flight at once: no connection pool (undici's or http.Agent's) can hold any
+ * back, and no answer can be read before the last request is written. Loopback only; bounded by `deadlineMs`.
+ */
+async function openBurst(
+	url: string,
+	n: number,
+	deadlineMs: number,
+): Promise<{ open: number; fire(path: string): Promise<{ answers: BurstAnswer[]; sentAt: number }> }> {
+	const { hostname, port } = new URL(url);
+	const sockets = await Promise.all(
+		Array.from(
+			{ length: n },
+			() =>
+				new Promise<Socket | null>((resolve) => {
+					const socket = new Socket({ signal: AbortSignal.timeout(deadlineMs) });
+					socket.once("connect", () => resolve(socket));
+					socket.once("error", () => resolve(null));
+					socket.connect(Number(port), hostname);
+				}),
+		),
+	);
+	const answers = sockets.map(
+		(socket) =>
+			new Promise<BurstAnswer>((resolve) => {
+				if (!socket) return resolve(null);
+				let head = "";
+				socket.setEncoding("latin1");
+				socket.on("data", (chunk: string) => {
+					head += chunk;
+					const end = head.indexOf("\r\n\r\n");
+					if (end < 0) return;
+					const [statusLine = "", ...fields] = head.slice(0, end).split("\r\n");
+					const retryAfter = fields.find((f) => /^retry-after:/i.test(f))?.replace(/^retry-after:\s*/i, "") ?? null;
+					resolve({ status: Number(statusLine.split(" ")[1]), retryAfter });
+					socket.destroy();
+				});
+				socket.once("error", () => resolve(null));
+				socket.once("close", () => resolve(null));
+			}),
+	);
+	return {
+		open: sockets.filter((s) => s !== null).length,
+		async fire(path) {
+			const sentAt = Date.now();
+			for (const socket of sockets) socket?.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
+			return { answers: await Promise.all(answers), sentAt };
+		},
+	};
+}
+
+/**
+ * 15, second target: 1 000 refusals in one burst, no one-second bucket with more than 25 % of the retries. On the gate
+ * (limit 10, 2 s origin, after 20 requests of 2 s so the object's mean hold time is the origin's), the 10 permits are
+ * filled, then 1 000 requests arrive at once; each 429's retry would come at its send time + Retry-After, bucketed by
+ * whole second since the burst. Beside it, the same burst on the ideal gate, whose Retry-After is a fixed 1 s.
+ */
+async function refusalBurst(origin: OriginProcess, rows: string[][], limit: number, originMs: number, n = 1_000): Promise<void> {
+	console.log(`15/15 refusal burst: limit ${limit}, ${limit} permits held (${originMs} ms origin), then ${n} requests at once`);
+	for (const [name, options] of [
+		["gate: Retry-After spread", { configPath: "wrangler.toml", limits: route(limit) }],
+		[
+			'ideal gate (bench/ideal): a fixed "Retry-After: 1" (baseline)',
+			{ configPath: "bench/ideal/wrangler.toml", vars: { LIMIT: String(limit) } },
+		],
+	] as const) {
+		const r = await measureOn(origin, options, async (url) => {
+			const hold = () =>
+				Promise.all(
+					Array.from({ length: limit }, () =>
+						fetch(`${url}/hold?delay=${originMs}`, { signal: AbortSignal.timeout(originMs + 20_000) }).then(
+							(res) => res.arrayBuffer(),
+							() => null,
+						),
+					),
+				);
+			// Two rounds of full holds: the object's mean hold time (Retry-After's estimate) comes to the origin's time.
+			for (let round = 0; round < 2; round++) await hold();
+			// The connections open before the permits are taken, so the burst lands well within their hold.
+			const burst = await openBurst(url, n, originMs + 30_000);
+			const held = hold();
+			const until = Date.now() + 5_000;
+			while ((await origin.stats()).inFlight < limit && Date.now() < until) await sleep(20);
+			const fired = await burst.fire(`/burst?delay=${originMs}`);
+			const answeredMs = Date.now() - fired.sentAt;
+			await held;
+			return { ...fired, open: burst.open, answeredMs };
+		});
+		const refused = r.answers.filter((a) => a?.status === 429);
+		// Every request was sent at the same instant (fire's one loop), so a retry's second after the burst is the
+		// whole seconds of send time + Retry-After, counted from that send time: Retry-After's own whole seconds.
+		const buckets = new Map<number, number>();
+		for (const a of refused) {
+			const second = Math.floor(Number(a?.retryAfter ?? Number.NaN));
+			buckets.set(second, (buckets.get(second) ?? 0) + 1);
+		}
+		const largest = Math.max(0, ...buckets.values());
+		const seconds = [...buckets.keys()].filter(Number.isFinite);
+		rows.push([
+			name.startsWith("gate") ? `15. refusal burst, limit ${limit}, ${originMs / 1000} s origin, ${n} requests at once` : "",
+			name,
+			`${r.open} of ${n} connections open before any request was written, all ${r.open} written at once, the last answer ${fmt(r.answeredMs)} ms after; ${refused.length} refused (429), ` +
+				`${r.answers.filter((a) => a?.status === 200).length} admitted, ${r.answers.filter((a) => a === null).length} failed`,
+			`**largest one-second bucket of retries ${share(largest, refused.length)}** (target ≤ 25 %); ${buckets.size} distinct seconds` +
+				(seconds.length > 0 ? ` (${Math.min(...seconds)}-${Math.max(...seconds)} s after the burst)` : "") +
+				`; origin peak ${r.peak} (limit ${limit})`,
+		]);
 	}
 }
