@@ -204,7 +204,7 @@ async function main(): Promise<void> {
 	// 12-15. Issue 21 (bench/sharing.ts): classes, fair shares, the adaptive queue, Retry-After spreading.
 	if (runs(12)) await classesScenario(rows);
 	if (runs(13)) await fairnessScenario(rows);
-	if (runs(14)) await overloadQueueScenario(rows);
+	if (runs(14)) await overloadQueueScenario(rows, Number(process.env.BENCH_QUEUE_SECONDS ?? 15));
 	if (runs(15)) await retriesScenario(rows);
 
 	const table = [

@@ -4,8 +4,9 @@
 // has to read Retry-After), loopback only; every phase is bounded in time.
 
 import { execFile } from "node:child_process";
+import { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LocalGate } from "../dev/gate.ts";
+import type { LocalGate, LocalGateOptions } from "../dev/gate.ts";
 import { startGate } from "../dev/gate.ts";
 import { percentile } from "../dev/load.ts";
 import type { OriginStats } from "../dev/origin.ts";
@@ -51,18 +52,28 @@ const share = (part: number, whole: number): string => `${fmt((100 * part) / Mat
 /** The ideal gate (bench/ideal: a counter in one isolate's memory, first come first served) as the machine's floor. */
 const IDEAL = Symbol("ideal gate");
 
-async function gateFor(origin: OriginProcess, limits: unknown): Promise<LocalGate> {
-	const gate =
-		limits === IDEAL
-			? await startGate({ configPath: "bench/ideal/wrangler.toml", origin: origin.url, vars: { LIMIT: String(LIMIT) } })
-			: await startGate({ configPath: "wrangler.toml", origin: origin.url, limits });
+async function gateFor(origin: OriginProcess, options: LocalGateOptions): Promise<LocalGate> {
+	const gate = await startGate({ origin: origin.url, ...options });
 	await (await fetch(`${gate.url}/warm-up?delay=0`, { signal: AbortSignal.timeout(10_000) })).arrayBuffer();
 	return gate;
 }
 
 /** Starts a gate, runs `use` on a quiet origin with reset counters, and closes the gate whatever happens. */
 async function measure<T>(origin: OriginProcess, limits: unknown, use: (url: string) => Promise<T>): Promise<T & { peak: number }> {
-	const gate = await gateFor(origin, limits);
+	const options: LocalGateOptions =
+		limits === IDEAL
+			? { configPath: "bench/ideal/wrangler.toml", vars: { LIMIT: String(LIMIT) } }
+			: { configPath: "wrangler.toml", limits };
+	return measureOn(origin, options, use);
+}
+
+/** As measure, on any server startGate runs (the gate with some LIMITS, or the ideal gate of bench/ideal with its vars). */
+async function measureOn<T>(
+	origin: OriginProcess,
+	options: LocalGateOptions,
+	use: (url: string) => Promise<T>,
+): Promise<T & { peak: number }> {
+	const gate = await gateFor(origin, options);
 	try {
 		await quiet(() => origin.stats());
 		await origin.stats(true);
@@ -201,44 +212,84 @@ export async function fairnessScenario(rows: string[][], seconds = 9, othersSeco
 
 /**
  * 14. The queue under 2× overload: about 200 req/s offered by four staggered `hey` runs of 100 clients at 0.5 req/s
- * each; queue size 100, maxWaitMs 2000; order "adaptive" against "fifo".
+ * each; queue size 100, maxWaitMs 2000; order "adaptive" (CoDel's target and interval auto) against "fifo", and the
+ * adaptive queue with Facebook's fixed 5 ms / 100 ms (the default before auto). Beside them, the ceiling in the same
+ * run: the ideal gate (bench/ideal, a counter and a queue in one isolate's memory, no Durable Object) with the same
+ * queue and the same order, whose admitted rate is what this machine lets any gate admit under that load.
  */
 export async function overloadQueueScenario(rows: string[][], seconds = 15): Promise<void> {
-	console.log(`14/15 queue under 2× overload: limit ${LIMIT}, ~200 req/s offered (hey -q), ${ORIGIN_MS} ms origin, ${seconds} s per order`);
+	console.log(
+		`14/15 queue under 2× overload: limit ${LIMIT}, ~200 req/s offered (hey -q), ${ORIGIN_MS} ms origin, ${seconds} s per server`,
+	);
+	const size = 100;
+	const maxWaitMs = 2000;
 	const origin = await originProcess();
+	const cases = [
+		{
+			name: `gate, queue { size = ${size}, maxWaitMs = ${maxWaitMs}, order = "adaptive" } (auto target)`,
+			order: "adaptive",
+			ideal: false,
+			fixed: false,
+		},
+		{ name: `gate, queue { size = ${size}, maxWaitMs = ${maxWaitMs}, order = "fifo" }`, order: "fifo", ideal: false, fixed: false },
+		{
+			name: 'gate, order = "adaptive", targetMs = 5, intervalMs = 100 (Facebook\'s fixed, the default before auto)',
+			order: "adaptive",
+			ideal: false,
+			fixed: true,
+		},
+		{
+			name: `ideal gate (bench/ideal), in-memory queue, same size and maxWaitMs, order "adaptive" (auto target)`,
+			order: "adaptive",
+			ideal: true,
+			fixed: false,
+		},
+		{ name: 'ideal gate (bench/ideal), in-memory queue, order "fifo"', order: "fifo", ideal: true, fixed: false },
+	] as const;
+	const results: { admitted: Sent[]; sent: Sent[]; peak: number }[] = [];
 	try {
-		// The third row: the same adaptive queue with CoDel's target raised from 5 ms to half the origin's time.
-		for (const [order, targetMs] of [
-			["adaptive", undefined],
-			["fifo", undefined],
-			["adaptive", 100],
-		] as const) {
-			const queue = { size: 100, maxWaitMs: 2000, order, ...(targetMs ? { targetMs } : {}) };
-			const r = await measure(origin, route(LIMIT, { queue }), async (url) => {
+		for (const c of cases) {
+			const queue = { size, maxWaitMs, order: c.order, ...(c.fixed ? { targetMs: 5, intervalMs: 100 } : {}) };
+			const options: LocalGateOptions = c.ideal
+				? {
+						configPath: "bench/ideal/wrangler.toml",
+						vars: { LIMIT: String(LIMIT), QUEUE_SIZE: String(size), MAX_WAIT_MS: String(maxWaitMs), ORDER: c.order },
+					}
+				: { configPath: "wrangler.toml", limits: route(LIMIT, { queue }) };
+			const r = await measureOn(origin, options, async (url) => {
 				const runs = [0, 1, 2, 3].map(async (i) => {
 					await sleep(i * 500);
 					return heyCsv(`${url}/work?delay=${ORIGIN_MS}`, 100, seconds, ["-q", "0.5"]);
 				});
 				return { sent: (await Promise.all(runs)).flat() };
 			});
-			const admitted = ok(r.sent);
-			const p50 = percentile(
-				admitted.map((s) => s.ms),
-				50,
-			);
-			const p99 = percentile(
-				admitted.map((s) => s.ms),
-				99,
-			);
-			rows.push([
-				order === "adaptive" && !targetMs ? `14. queue under 2× overload, limit ${LIMIT}, ${seconds} s` : "",
-				`queue { size = 100, maxWaitMs = 2000, order = "${order}"${targetMs ? `, targetMs = ${targetMs}` : ""} }`,
-				`${fmt(r.sent.length / seconds)} req/s offered, ${fmt(admitted.length / seconds)} admitted/s, ${fmt((r.sent.length - admitted.length) / seconds)} refused/s`,
-				`**admitted p50 ÷ origin ${fmt(p50 / ORIGIN_MS, 2)}** (target ≤ 1.5); p99 ${fmt(p99)} ms; **admitted ÷ capacity (${CAPACITY}/s) ${share(admitted.length / seconds, CAPACITY)}** (target ≥ 95 %); origin peak ${r.peak} (limit ${LIMIT})`,
-			]);
+			results.push({ ...r, admitted: ok(r.sent) });
 		}
 	} finally {
 		origin.close();
+	}
+	const idealOf = (order: string) => results[cases.findIndex((c) => c.ideal && c.order === order)]?.admitted.length ?? 0;
+	for (const [i, c] of cases.entries()) {
+		const r = results[i];
+		if (!r) continue;
+		const admitted = r.admitted;
+		const p50 = percentile(
+			admitted.map((s) => s.ms),
+			50,
+		);
+		const p99 = percentile(
+			admitted.map((s) => s.ms),
+			99,
+		);
+		const ideal = idealOf(c.order);
+		rows.push([
+			i === 0 ? `14. queue under 2× overload, limit ${LIMIT}, ${seconds} s per server` : "",
+			c.name,
+			`${fmt(r.sent.length / seconds)} req/s offered, ${fmt(admitted.length / seconds)} admitted/s, ${fmt((r.sent.length - admitted.length) / seconds)} refused/s`,
+			`**admitted p50 ÷ origin ${fmt(p50 / ORIGIN_MS, 2)}** (target ≤ 1.5); p99 ${fmt(p99)} ms; **admitted ÷ capacity (${CAPACITY}/s) ${share(admitted.length / seconds, CAPACITY)}** (target ≥ 95 %)` +
+				(c.ideal ? "" : `; **admitted ÷ the ideal gate's with a "${c.order}" queue ${share(admitted.length, ideal)}** (target ≥ 95 %)`) +
+				`; origin peak ${r.peak} (limit ${LIMIT})`,
+		]);
 	}
 }
 
@@ -295,7 +346,122 @@ export async function retriesScenario(rows: string[][], total = 200, concurrency
 				`**total ÷ optimum (${optimum / 1000} s) ${fmt(r.ms / optimum, 2)}** (target ≤ 1.1); **retries per request ${fmt(r.retries / total, 2)}** (target ≤ 1.5); origin peak ${r.peak} (limit ${limit})`,
 			]);
 		}
+		await refusalBurst(origin, rows, limit, originMs);
 	} finally {
 		origin.close();
+	}
+}
+
+/** What one raw request of a burst got: its status and Retry-After, or null when it failed (refused connection, deadline). */
+type BurstAnswer = { status: number; retryAfter: string | null } | null;
+
+/**
+ * Opens `n` connections to the server (each with its own deadline); `fire` then writes one request on each in one
+ * synchronous loop, so all of them are in flight at once: no connection pool (undici's or http.Agent's) can hold any
+ * back, and no answer can be read before the last request is written. Loopback only; bounded by `deadlineMs`.
+ */
+async function openBurst(
+	url: string,
+	n: number,
+	deadlineMs: number,
+): Promise<{ open: number; fire(path: string): Promise<{ answers: BurstAnswer[]; sentAt: number }> }> {
+	const { hostname, port } = new URL(url);
+	const sockets = await Promise.all(
+		Array.from(
+			{ length: n },
+			() =>
+				new Promise<Socket | null>((resolve) => {
+					const socket = new Socket({ signal: AbortSignal.timeout(deadlineMs) });
+					socket.once("connect", () => resolve(socket));
+					socket.once("error", () => resolve(null));
+					socket.connect(Number(port), hostname);
+				}),
+		),
+	);
+	const answers = sockets.map(
+		(socket) =>
+			new Promise<BurstAnswer>((resolve) => {
+				if (!socket) return resolve(null);
+				let head = "";
+				socket.setEncoding("latin1");
+				socket.on("data", (chunk: string) => {
+					head += chunk;
+					const end = head.indexOf("\r\n\r\n");
+					if (end < 0) return;
+					const [statusLine = "", ...fields] = head.slice(0, end).split("\r\n");
+					const retryAfter = fields.find((f) => /^retry-after:/i.test(f))?.replace(/^retry-after:\s*/i, "") ?? null;
+					resolve({ status: Number(statusLine.split(" ")[1]), retryAfter });
+					socket.destroy();
+				});
+				socket.once("error", () => resolve(null));
+				socket.once("close", () => resolve(null));
+			}),
+	);
+	return {
+		open: sockets.filter((s) => s !== null).length,
+		async fire(path) {
+			const sentAt = Date.now();
+			for (const socket of sockets) socket?.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`);
+			return { answers: await Promise.all(answers), sentAt };
+		},
+	};
+}
+
+/**
+ * 15, second target: 1 000 refusals in one burst, no one-second bucket with more than 25 % of the retries. On the gate
+ * (limit 10, 2 s origin, after 20 requests of 2 s so the object's mean hold time is the origin's), the 10 permits are
+ * filled, then 1 000 requests arrive at once; each 429's retry would come at its send time + Retry-After, bucketed by
+ * whole second since the burst. Beside it, the same burst on the ideal gate, whose Retry-After is a fixed 1 s.
+ */
+async function refusalBurst(origin: OriginProcess, rows: string[][], limit: number, originMs: number, n = 1_000): Promise<void> {
+	console.log(`15/15 refusal burst: limit ${limit}, ${limit} permits held (${originMs} ms origin), then ${n} requests at once`);
+	for (const [name, options] of [
+		["gate: Retry-After spread", { configPath: "wrangler.toml", limits: route(limit) }],
+		[
+			'ideal gate (bench/ideal): a fixed "Retry-After: 1" (baseline)',
+			{ configPath: "bench/ideal/wrangler.toml", vars: { LIMIT: String(limit) } },
+		],
+	] as const) {
+		const r = await measureOn(origin, options, async (url) => {
+			const hold = () =>
+				Promise.all(
+					Array.from({ length: limit }, () =>
+						fetch(`${url}/hold?delay=${originMs}`, { signal: AbortSignal.timeout(originMs + 20_000) }).then(
+							(res) => res.arrayBuffer(),
+							() => null,
+						),
+					),
+				);
+			// Two rounds of full holds: the object's mean hold time (Retry-After's estimate) comes to the origin's time.
+			for (let round = 0; round < 2; round++) await hold();
+			// The connections open before the permits are taken, so the burst lands well within their hold.
+			const burst = await openBurst(url, n, originMs + 30_000);
+			const held = hold();
+			const until = Date.now() + 5_000;
+			while ((await origin.stats()).inFlight < limit && Date.now() < until) await sleep(20);
+			const fired = await burst.fire(`/burst?delay=${originMs}`);
+			const answeredMs = Date.now() - fired.sentAt;
+			await held;
+			return { ...fired, open: burst.open, answeredMs };
+		});
+		const refused = r.answers.filter((a) => a?.status === 429);
+		// Every request was sent at the same instant (fire's one loop), so a retry's second after the burst is the
+		// whole seconds of send time + Retry-After, counted from that send time: Retry-After's own whole seconds.
+		const buckets = new Map<number, number>();
+		for (const a of refused) {
+			const second = Math.floor(Number(a?.retryAfter ?? Number.NaN));
+			buckets.set(second, (buckets.get(second) ?? 0) + 1);
+		}
+		const largest = Math.max(0, ...buckets.values());
+		const seconds = [...buckets.keys()].filter(Number.isFinite);
+		rows.push([
+			name.startsWith("gate") ? `15. refusal burst, limit ${limit}, ${originMs / 1000} s origin, ${n} requests at once` : "",
+			name,
+			`${r.open} of ${n} connections open before any request was written, all ${r.open} written at once, the last answer ${fmt(r.answeredMs)} ms after; ${refused.length} refused (429), ` +
+				`${r.answers.filter((a) => a?.status === 200).length} admitted, ${r.answers.filter((a) => a === null).length} failed`,
+			`**largest one-second bucket of retries ${share(largest, refused.length)}** (target ≤ 25 %); ${buckets.size} distinct seconds` +
+				(seconds.length > 0 ? ` (${Math.min(...seconds)}-${Math.max(...seconds)} s after the burst)` : "") +
+				`; origin peak ${r.peak} (limit ${limit})`,
+		]);
 	}
 }

@@ -19,12 +19,14 @@ export interface AcquireRequest {
 	readonly priority?: { readonly index: number; readonly headrooms: readonly number[] };
 	/**
 	 * Wait for a permit instead of being refused at once: FIFO, or with `adaptive` LIFO and CoDel shedding under
-	 * sustained overload (src/object/queue-order.ts).
+	 * sustained overload (src/object/queue-order.ts). CoDel's `targetMs` / `intervalMs` stay fixed when given; absent,
+	 * the object scales them to the route's mean hold time (auto). An isolate from before auto sends both (5 / 100) and
+	 * keeps them; an object from before auto, sent neither, never counts as overloaded nor turns LIFO: plain FIFO.
 	 */
 	readonly queue?: {
 		readonly size: number;
 		readonly maxWaitMs: number;
-		readonly adaptive?: { readonly targetMs: number; readonly intervalMs: number };
+		readonly adaptive?: { readonly targetMs?: number; readonly intervalMs?: number };
 	};
 	/**
 	 * Not the request's last try (another shard of the route follows): it never waits, and a refusal is not

@@ -32,8 +32,11 @@ export interface QueueSettings {
 	readonly size: number;
 	/** How long a waiter waits for a permit before it is refused. */
 	readonly maxWaitMs: number;
-	/** Null: FIFO. Else adaptive LIFO + CoDel (src/object/queue-order.ts) with this target and interval. */
-	readonly adaptive: { readonly targetMs: number; readonly intervalMs: number } | null;
+	/**
+	 * Null: FIFO. Else adaptive LIFO + CoDel (src/object/queue-order.ts) with this target and interval: a fixed number
+	 * when the config gives one, else "auto" (scaled to the route's mean hold time, by the route's object).
+	 */
+	readonly adaptive: { readonly targetMs: number | "auto"; readonly intervalMs: number | "auto" } | null;
 }
 
 /** How a route's WebSocket upgrades count against its permits (docs/websockets.md). */

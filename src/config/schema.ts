@@ -16,8 +16,12 @@ export const DEFAULTS = {
 	failMode: "closed",
 	/** Requests without a key share one partition, so dropping the key does not escape the limit. */
 	missingKey: "shared",
-	/** queue.order = "adaptive": Facebook's CoDel defaults (folly/executors/Codel.cpp). */
-	codel: { targetMs: 5, intervalMs: 100 },
+	/**
+	 * queue.order = "adaptive": CoDel's target and interval scale with the route's mean hold time (src/object/queue-order.ts
+	 * CODEL_AUTO: target = hold / 4, at least 5 ms; interval = hold, at least 100 ms). Facebook's fixed 5 ms / 100 ms
+	 * (folly/executors/Codel.cpp) are for ~1 ms RPCs and shed nearly every waiter of a 200 ms origin.
+	 */
+	codel: { targetMs: "auto", intervalMs: "auto" },
 	rateLimitHeaders: "refusals",
 	dryRun: false,
 	/** PATHS: how every request's path is made canonical (docs/paths.md). */

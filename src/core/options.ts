@@ -54,7 +54,7 @@ export interface GaugeOptions<C> {
 		readonly maxWaitMs: number;
 		/** "adaptive": LIFO and CoDel shedding under sustained overload. Default "fifo". */
 		readonly order?: "fifo" | "adaptive";
-		/** CoDel's target wait and interval (order "adaptive"). Defaults 5 and 100 (Facebook's). */
+		/** CoDel's target wait and interval (order "adaptive"). Default auto: a quarter of the mean hold time (at least 5 ms), and the mean hold (at least 100 ms). */
 		readonly targetMs?: number;
 		readonly intervalMs?: number;
 	};

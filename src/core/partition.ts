@@ -2,6 +2,7 @@
 import type { KeySource, Route } from "../config/parse.ts";
 import { blockSettings } from "../isolate/block-settings.ts";
 import type { GaugeSpec } from "../isolate/permit-types.ts";
+import type { AcquireRequest } from "../protocol.ts";
 import { shareOf } from "../protocol.ts";
 
 /** Keyless requests under `missing = "shared"` count against this one partition. */
@@ -76,7 +77,11 @@ function buildRouteGauges(route: Route): GaugeSpec[] {
 		limit: shareOf(route.limit, route.shards, index),
 		maxHoldMs: route.maxHoldMs,
 		queue: queue
-			? { size: Math.ceil(queue.size / route.shards), maxWaitMs: queue.maxWaitMs, ...(queue.adaptive ? { adaptive: queue.adaptive } : {}) }
+			? {
+					size: Math.ceil(queue.size / route.shards),
+					maxWaitMs: queue.maxWaitMs,
+					...(queue.adaptive ? { adaptive: codelRequest(queue.adaptive) } : {}),
+				}
 			: null,
 		dryRun: route.dryRun,
 		shard: { index, record, layout },
@@ -86,6 +91,16 @@ function buildRouteGauges(route: Route): GaugeSpec[] {
 		blocks: blockSettings(route, shareOf(route.limit, route.shards, index)),
 		...(route.locationHint ? { locationHint: route.locationHint } : {}),
 	}));
+}
+
+/** CoDel's settings as the object takes them: a fixed number is sent, "auto" is left out (the object scales it to the hold time). */
+function codelRequest(
+	adaptive: NonNullable<NonNullable<Route["queue"]>["adaptive"]>,
+): NonNullable<NonNullable<AcquireRequest["queue"]>["adaptive"]> {
+	return {
+		...(adaptive.targetMs === "auto" ? {} : { targetMs: adaptive.targetMs }),
+		...(adaptive.intervalMs === "auto" ? {} : { intervalMs: adaptive.intervalMs }),
+	};
 }
 
 /** The route's queue, if requests may wait: never in dry-run, which must change nothing a client sees. */

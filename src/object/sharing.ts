@@ -7,8 +7,8 @@ import { FairKeys, holdingsOf } from "./fair-keys.ts";
 import type { AcquireRequest, AcquireResult, LeaseTable, RefusalReason } from "./lease-table.ts";
 import type { ClassDecision } from "./priority.ts";
 import { classAdmit, classLoad } from "./priority.ts";
-import type { QueueMode } from "./queue-order.ts";
-import { AdaptiveQueue, nextWaiter } from "./queue-order.ts";
+import type { CodelConfig, CodelSettings, QueueMode } from "./queue-order.ts";
+import { AdaptiveQueue, codelSettings, nextWaiter } from "./queue-order.ts";
 import { lineCapMs, RetryLine, retryAfterIn, slotMsOf } from "./retry-after.ts";
 import type { Waiter, WaitQueue } from "./wait-queue.ts";
 
@@ -41,6 +41,8 @@ export class Sharing {
 	private readonly lines = { under: new RetryLine(), over: new RetryLine() };
 	/** On a route whose queue is adaptive: its mode (FIFO or LIFO) and CoDel state (in memory, like the waiters). */
 	private codel: AdaptiveQueue | null = null;
+	/** Its target and interval as the last adaptive request gave them: fixed numbers, or absent for auto (from the mean hold). */
+	private codelConfig: CodelConfig = {};
 	private readonly table: LeaseTable;
 	private readonly queue: WaitQueue;
 	private readonly limitFor: (req: AcquireRequest, now: number) => number;
@@ -59,7 +61,10 @@ export class Sharing {
 			this.fairReq = req;
 			this.fair.asked(req.holder, this.holdings(now), now);
 		}
-		if (req.queue?.adaptive) this.codel ??= new AdaptiveQueue(req.queue.adaptive, now);
+		if (req.queue?.adaptive) {
+			this.codel ??= new AdaptiveQueue(now);
+			this.codelConfig = req.queue.adaptive;
+		}
 	}
 
 	/** Someone was refused: a fair route is contended for a while. */
@@ -104,12 +109,12 @@ export class Sharing {
 			gap: (w.req.holder && gaps?.get(w.req.holder)) || 0,
 			enqueuedAt: w.at ?? 0,
 		}));
-		return nextWaiter(queued, this.codel?.mode(now) ?? "fifo", ({ w }) => this.blocker(w.req, now) === null)?.w;
+		return nextWaiter(queued, this.codel?.mode(now, this.codelNow()) ?? "fifo", ({ w }) => this.blocker(w.req, now) === null)?.w;
 	}
 
 	/** CoDel: true when a waiter about to be served must be shed instead (a standing queue). */
 	shed(waiter: Waiter, now: number): boolean {
-		return this.codel?.shed(now - (waiter.at ?? now), now) ?? false;
+		return this.codel?.shed(now - (waiter.at ?? now), now, this.codelNow()) ?? false;
 	}
 
 	/** Counts an answer to a request of some class: admitted, or refused (not when tentative, cancelled or a duplicate). */
@@ -153,8 +158,13 @@ export class Sharing {
 		return {
 			fair: this.fairReq ? this.fair.status(this.limitFor(this.fairReq, now), this.holdings(now), now) : null,
 			classes: this.classStatus(now),
-			queueMode: this.codel ? { mode: this.codel.mode(now), shedding: this.codel.shedding } : null,
+			queueMode: this.codel ? { mode: this.codel.mode(now, this.codelNow()), shedding: this.codel.shedding } : null,
 		};
+	}
+
+	/** CoDel's target and interval now: the config's, or auto from the route's mean hold time (queue-order.ts). */
+	private codelNow(): CodelSettings {
+		return codelSettings(this.codelConfig, this.table.holdEwmaMs);
 	}
 
 	/** What a fair decision sees: permits and waiters per key. */
