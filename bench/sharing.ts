@@ -46,6 +46,32 @@ function heyCsv(url: string, connections: number, seconds: number, extra: string
 	});
 }
 
+/**
+ * An open-loop load: requests arrive at `rate` per second for `seconds`, at Poisson times (exponential gaps), whatever
+ * the answers; each has its own 10 s deadline (a request past it counts with status 0). Used where `hey -q` will not
+ * do: hey paces each client by a ticker started at the same moment for all, so its clients arrive in step, in bursts.
+ */
+export async function openLoop(url: string, rate: number, seconds: number): Promise<Sent[]> {
+	const start = performance.now();
+	const end = start + seconds * 1000;
+	const pending: Promise<Sent>[] = [];
+	const one = async (at: number): Promise<Sent> => {
+		try {
+			const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+			await res.arrayBuffer();
+			return { status: res.status, ms: performance.now() - start - at, at };
+		} catch {
+			return { status: 0, ms: performance.now() - start - at, at };
+		}
+	};
+	for (let next = start; next < end; next += (-Math.log(1 - Math.random()) * 1000) / rate) {
+		const wait = next - performance.now();
+		if (wait > 1) await sleep(wait);
+		pending.push(one(next - start));
+	}
+	return Promise.all(pending);
+}
+
 const ok = (sent: readonly Sent[]): Sent[] => sent.filter((s) => s.status === 200);
 const share = (part: number, whole: number): string => `${fmt((100 * part) / Math.max(1, whole), 1)} %`;
 
@@ -219,7 +245,7 @@ export async function fairnessScenario(rows: string[][], seconds = 9, othersSeco
  */
 export async function overloadQueueScenario(rows: string[][], seconds = 15): Promise<void> {
 	console.log(
-		`14/15 queue under 2× overload: limit ${LIMIT}, ~200 req/s offered (hey -q), ${ORIGIN_MS} ms origin, ${seconds} s per server`,
+		`14/15 queue under 2× overload: limit ${LIMIT}, ${2 * CAPACITY} req/s offered (open loop, Poisson arrivals), ${ORIGIN_MS} ms origin, ${seconds} s per server`,
 	);
 	const size = 100;
 	const maxWaitMs = 2000;
@@ -256,13 +282,9 @@ export async function overloadQueueScenario(rows: string[][], seconds = 15): Pro
 						vars: { LIMIT: String(LIMIT), QUEUE_SIZE: String(size), MAX_WAIT_MS: String(maxWaitMs), ORDER: c.order },
 					}
 				: { configPath: "wrangler.toml", limits: route(LIMIT, { queue }) };
-			const r = await measureOn(origin, options, async (url) => {
-				const runs = [0, 1, 2, 3].map(async (i) => {
-					await sleep(i * 500);
-					return heyCsv(`${url}/work?delay=${ORIGIN_MS}`, 100, seconds, ["-q", "0.5"]);
-				});
-				return { sent: (await Promise.all(runs)).flat() };
-			});
+			const r = await measureOn(origin, options, async (url) => ({
+				sent: await openLoop(`${url}/work?delay=${ORIGIN_MS}`, 2 * CAPACITY, seconds),
+			}));
 			results.push({ ...r, admitted: ok(r.sent) });
 		}
 	} finally {

@@ -130,13 +130,16 @@ function isOverloaded(error: unknown): boolean {
 
 /**
  * Per object: leases this isolate released (no grace, no sample) whose release call is not answered yet. The next
- * acquire to the object carries them (AcquireRequest.releasing), so it can never overtake them. Plain data only.
+ * acquire to the object carries them (AcquireRequest.releasing), so it can never overtake them; each goes on one
+ * acquire only (that acquire or the release call, whichever lands first, releases it). Plain data only.
  */
 const releasing = new Map<string, Set<string>>();
 
 function releasingFor(objectName: string): { releasing?: string[] } {
 	const ids = releasing.get(objectName);
-	return ids && ids.size > 0 ? { releasing: [...ids].slice(0, MAX_RELEASING) } : {};
+	if (!ids || ids.size === 0) return {};
+	releasing.delete(objectName);
+	return { releasing: [...ids].slice(0, MAX_RELEASING) };
 }
 
 function noteReleasing(objectName: string, leaseId: string, pending: boolean): void {
