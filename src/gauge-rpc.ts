@@ -15,8 +15,11 @@ export interface GaugeRpc extends Rpc.DurableObjectBranded {
 	/** The caller gave up waiting in the queue. */
 	cancel(leaseId: string, tombstoneMs: number): boolean;
 	checkIn(msg: CheckIn): CheckInAnswer | Promise<CheckInAnswer>;
-	/** An isolate's batch of decisions; `keyRefused`: its refusals by key shares of this route (issue 19). */
-	report(report: Report, keyRefused?: number): void;
+	/**
+	 * An isolate's batch of decisions; `keyRefused`: its refusals by key shares of this route (issue 19);
+	 * `classRefused`: its refusals from memory per priority class index (issue 21).
+	 */
+	report(report: Report, keyRefused?: number, classRefused?: readonly number[]): void;
 }
 
 /** A namespace bound to the Gauge class, as an isolate sees it. */

@@ -51,6 +51,8 @@ describe("priority classes", () => {
 		expect((await g.status("c")).counters.refused - before).toBeLessThanOrEqual(3);
 		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBeGreaterThanOrEqual(7);
 		expect(await ask(g, CRITICAL)).toEqual({ status: 200 });
+		// The refusals made from memory reach the object in the isolate's next report: per class, every one counts once.
+		await eventually(async () => expect((await g.status("c")).classes?.refused).toEqual([0, 10]));
 		await Promise.all(bulk.map((h) => h.done()));
 	});
 

@@ -4,7 +4,7 @@ import type { Route } from "../config/parse.ts";
 import type { GaugeNamespace } from "../gauge-rpc.ts";
 import { isWebSocketUpgrade } from "../hold/websocket.ts";
 import type { IsolateCounters } from "../isolate/isolate-counters.ts";
-import { isolateCounters } from "../isolate/isolate-counters.ts";
+import { isolateCounters, localClassRefusals } from "../isolate/isolate-counters.ts";
 import { acquireFirst, PermitGroup } from "../isolate/permit.ts";
 import type { WaitUntil } from "../isolate/permit-types.ts";
 import { scheduleReport } from "../isolate/reports.ts";
@@ -115,8 +115,14 @@ async function takePermits(route: Route, input: AdmissionInput, permits: PermitG
 			const scope = result.classFull ? "class" : byRoute && !result.overShare ? "route" : "key";
 			// Counted once: by the route's object when it answered, else here (a refusal from this isolate's memory of
 			// the route's object, or a key's own object's). A dry run refuses nothing: its would-be refusals are the objects'.
-			if (result.local && !route.dryRun) counted(byRoute ? "localRefusals" : "keyRefusals");
-			else if (!byRoute && !route.dryRun) counted("keyRefusals");
+			if (!route.dryRun) {
+				if (result.local) counted(byRoute ? "localRefusals" : "keyRefusals");
+				else if (!byRoute) counted("keyRefusals");
+				if (result.local && byRoute && priority) {
+					const byClass = localClassRefusals(route.name);
+					byClass[priority.index] = (byClass[priority.index] ?? 0) + 1;
+				}
+			}
 			views.push({ policy: spec.policy, limit: result.quota, remaining: 0, resetSeconds: retryAfterSeconds(result.retryAfterMs) });
 			if (route.dryRun) {
 				wouldRefuse = true;

@@ -15,6 +15,20 @@ export interface IsolateCounters {
 }
 
 const byRoute = new Map<string, IsolateCounters>();
+const byClass = new Map<string, number[]>();
+
+/**
+ * Refusals of a route's priority classes this isolate answered from memory, by class index (0: most critical): the
+ * object counts the ones it answers itself. Live; callers may increment them.
+ */
+export function localClassRefusals(route: string): number[] {
+	let counts = byClass.get(route);
+	if (!counts) {
+		counts = [];
+		byClass.set(route, counts);
+	}
+	return counts;
+}
 
 /** The live counters of a route in this isolate (since it started); callers may increment them. */
 export function isolateCounters(route: string): IsolateCounters {

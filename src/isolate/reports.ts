@@ -4,7 +4,7 @@ import type { Route } from "../config/parse.ts";
 import type { GaugeRpc } from "../gauge-rpc.ts";
 import { emptyReport } from "../protocol.ts";
 import type { IsolateCounters } from "./isolate-counters.ts";
-import { isolateCounters } from "./isolate-counters.ts";
+import { isolateCounters, localClassRefusals } from "./isolate-counters.ts";
 import type { WaitUntil } from "./permit-types.ts";
 import { gaugeStub } from "./stub.ts";
 
@@ -13,6 +13,7 @@ export const FLUSH_MS = 1_000;
 
 /** What each route's object has been sent (so the next report carries only what is new). */
 const sent = new Map<string, IsolateCounters>();
+const sentByClass = new Map<string, number[]>();
 /** Routes with a flush under way, and when it last woke (one whose request context died is given up after 3 × FLUSH_MS). */
 const flushing = new Map<string, number>();
 
@@ -49,14 +50,19 @@ async function flushLater(stub: DurableObjectStub<GaugeRpc>, route: string): Pro
 				gaugeErrors: now.gaugeErrors - before.gaugeErrors,
 				failOpen: now.failOpen - before.failOpen,
 			};
-			// Key refusals ride beside the report (its shape is the blocks' check-in's too, src/protocol.ts).
+			// Key refusals and the classes' local refusals ride beside the report (its shape is the blocks' check-in's too).
 			const keyRefused = now.keyRefusals - before.keyRefusals;
-			if (report.localRefused + report.gaugeErrors + report.failOpen + keyRefused === 0) return;
+			const classesNow = [...localClassRefusals(route)].map((n) => n ?? 0);
+			const classesBefore = sentByClass.get(route) ?? [];
+			const byClass = classesNow.map((n, i) => n - (classesBefore[i] ?? 0));
+			const classRefused = byClass.reduce((a, b) => a + b, 0);
+			if (report.localRefused + report.gaugeErrors + report.failOpen + keyRefused + classRefused === 0) return;
 			sent.set(route, now);
+			sentByClass.set(route, classesNow);
 			// A failed call is sent again by the next flush (the next request schedules it): a count may then be
 			// reported twice, never lost. This one stops, so an unreachable object is not called again and again.
 			const delivered = await Promise.resolve()
-				.then(() => stub.report(report, keyRefused))
+				.then(() => stub.report(report, keyRefused, classRefused > 0 ? byClass : undefined))
 				.then(
 					() => true,
 					() => false,
@@ -71,6 +77,11 @@ async function flushLater(stub: DurableObjectStub<GaugeRpc>, route: string): Pro
 					failOpen: latest.failOpen - report.failOpen,
 					keyRefusals: latest.keyRefusals - keyRefused,
 				});
+				const latestByClass = sentByClass.get(route) ?? classesNow;
+				sentByClass.set(
+					route,
+					latestByClass.map((n, i) => n - (byClass[i] ?? 0)),
+				);
 				return;
 			}
 		}

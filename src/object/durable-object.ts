@@ -185,8 +185,9 @@ export class Gauge extends DurableObject implements GaugeRpc {
 	}
 
 	/** Counts an isolate's batch of decisions, once, and the refusals of the route's perKey shares it made. */
-	report(report: Report, keyRefused = 0): void {
+	report(report: Report, keyRefused = 0, classRefused?: readonly number[]): void {
 		this.table.absorb(report);
+		if (classRefused) this.sharing.countLocalClassRefusals(classRefused);
 		this.reported.keyRefused += keyRefused;
 		this.reported.localRefused += report.localRefused;
 		this.reported.gaugeErrors += report.gaugeErrors;

@@ -121,10 +121,18 @@ export class Sharing {
 	countClass(req: AcquireRequest, result: { ok: true } | { ok: false; reason: RefusalReason }): void {
 		if (!req.priority || req.tentative || (!result.ok && (result.reason === "cancelled" || result.reason === "released"))) return;
 		const n = req.priority.headrooms.length;
-		const counts = this.classCounts?.admitted.length === n ? this.classCounts : { admitted: Array(n).fill(0), refused: Array(n).fill(0) };
+		const counts = this.classCounts?.admitted.length === n ? this.classCounts : grow(this.classCounts, n);
 		this.classCounts = counts;
 		const row = result.ok ? counts.admitted : counts.refused;
 		row[req.priority.index] = (row[req.priority.index] ?? 0) + 1;
+	}
+
+	/** Refusals isolates answered from memory, per class index (reported in batches): counted with the object's own. */
+	countLocalClassRefusals(byClass: readonly number[]): void {
+		const n = Math.max(this.classCounts?.admitted.length ?? 0, byClass.length);
+		const counts = this.classCounts?.admitted.length === n ? this.classCounts : grow(this.classCounts, n);
+		this.classCounts = counts;
+		for (const [i, k] of byClass.entries()) counts.refused[i] = (counts.refused[i] ?? 0) + Math.max(0, k);
 	}
 
 	/**
@@ -202,4 +210,10 @@ export class Sharing {
 			refused: [...counts.refused],
 		};
 	}
+}
+
+/** Per-class counts sized for `n` classes, keeping what was counted for the classes that remain. */
+function grow(counts: { admitted: number[]; refused: number[] } | null, n: number): { admitted: number[]; refused: number[] } {
+	const fill = (row: number[] | undefined) => Array.from({ length: n }, (_, i) => row?.[i] ?? 0);
+	return { admitted: fill(counts?.admitted), refused: fill(counts?.refused) };
 }

@@ -29,7 +29,7 @@ const COUNTERS: [string, string, (r: RouteReport) => number][] = [
 	["shed", "Waiters an adaptive queue shed (CoDel) instead of serving, each also refused.", (r) => r.counters.shed],
 	[
 		"local_refused",
-		'Route-scope refusals isolates answered from their memory that the route is full, without a Durable Object call (reported by every isolate); not in pressuregauge_refused_total{scope="route"}.',
+		'Refusals isolates answered from their memory of the route\'s object (the route full, a class at its cap, a key at its fair share), without a Durable Object call (reported by every isolate); not in pressuregauge_refused_total{scope="route"}.',
 		(r) => r.isolate.localRefusals,
 	],
 	["object_errors", "Calls to the route's Durable Object that failed, reported by every isolate.", (r) => r.isolate.gaugeErrors],
@@ -87,7 +87,7 @@ export function toPrometheus(reports: readonly RouteReport[], configValid = true
 		...family(
 			"pressuregauge_refused_total",
 			"counter",
-			'Requests refused (429). scope="route": by the route\'s Durable Object, every permit in use; scope="key": the client\'s perKey share was in use (counted by isolates, reported about a second late).',
+			'Requests refused (429). scope="route": by the route\'s Durable Object (every permit in use, a class at its cap, or a key at its fair share); scope="key": the client\'s fixed perKey.limit was in use (counted by isolates, reported about a second late).',
 			reports.flatMap((r) => [
 				{ labels: { route: r.name, scope: "route" }, value: r.counters.refused },
 				{ labels: { route: r.name, scope: "key" }, value: r.isolate.keyRefusals },
