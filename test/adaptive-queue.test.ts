@@ -132,4 +132,19 @@ describe("an adaptive queue in the route's object", () => {
 		});
 		expect(!bad.ok && bad.errors).toEqual(['LIMITS.routes[0] ("q").queue.order: got "lifo", expected "fifo" or "adaptive"']);
 	});
+
+	it("Should turn blocks off under an adaptive queue by default, keep them under FIFO, and refuse them explicitly set, naming why", () => {
+		const parse = (extra: Record<string, unknown>) =>
+			parseConfig({ LIMITS: { routes: [{ name: "q", path: "/*", limit: 40, queue: { size: 10, maxWaitMs: 2_000 }, ...extra }] } });
+		const adaptive = parse({ queue: { size: 10, maxWaitMs: 2_000, order: "adaptive" } });
+		const fifo = parse({});
+		expect(adaptive.ok && adaptive.config.routes[0]?.blocks).toBeNull();
+		expect(fifo.ok && fifo.config.routes[0]?.blocks).not.toBeNull();
+		const both = parse({ queue: { size: 10, maxWaitMs: 2_000, order: "adaptive" }, blocks: { max: 4 } });
+		expect(!both.ok && both.errors).toEqual([
+			expect.stringMatching(
+				/^LIMITS\.routes\[0\] \("q"\)\.blocks: got \{"max":4\}, expected "off" or nothing on a route whose queue is adaptive: /,
+			),
+		]);
+	});
 });

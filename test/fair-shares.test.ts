@@ -63,6 +63,8 @@ describe("fair shares among keys (perKey.fair, the default)", () => {
 		// Without hints each of the ten is an object call; with them, the first and a probe per lapsed hint.
 		expect((await g.status("fair")).counters.refused - before).toBeLessThanOrEqual(3);
 		expect(isolateCounters(g.routeNames()[0] ?? "").localRefusals).toBeGreaterThanOrEqual(7);
+		// Counted once each: the object's own refusals there, the rest here; none as a fixed per-key limit's.
+		expect(isolateCounters(g.routeNames()[0] ?? "").keyRefusals).toBe(0);
 		expect(await ask(g, "light")).toEqual({ status: 200 });
 		await Promise.all(long.map((h) => h.done()));
 	});

@@ -133,6 +133,11 @@ describe("hints per class and per key, and the retry line", () => {
 		freedFor(a, now + 2);
 		expect(consultHint(b, now + 3).decision).toEqual({ probe: true });
 		expect(consultHint(a, now + 3).decision).toEqual({ probe: true });
+		// b's probe is refused again (full); then b itself gives a permit back: one probe for it, not two.
+		fullHints.answered(hintKey(b), now + 4, true, { ...classRefusal, scope: "full", inFlight: 4 }, `${b.objectName}`);
+		freedFor(b, now + 5);
+		expect(consultHint(b, now + 6).decision).toEqual({ probe: true });
+		expect("refuse" in consultHint(b, now + 6).decision).toBe(true);
 	});
 
 	it("Should go on with the object's retry line for refusals made from memory: one slot each, after the object's own", () => {

@@ -30,6 +30,29 @@ describe("Retry-After by place in line", () => {
 		expect(again.ok ? null : again.retryAfterMs).toBe(1_500);
 	});
 
+	it("Should put a key over its fair share in the longer line even while the route is full, never ahead of a key under its share", async () => {
+		const stub = env.GAUGE.getByName(`retry-spread-${crypto.randomUUID()}`);
+		await runInDurableObject(stub, (instance: Gauge) => {
+			const t = Date.now();
+			instance.clock = () => t;
+			instance.random = () => 0;
+		});
+		const ask = (leaseId: string, holder: string) => stub.acquire({ leaseId, limit: 4, maxHoldMs: HOLD, fair: true, holder });
+		for (const id of ["h1", "h2", "h3"]) expect(await ask(id, "key:heavy")).toMatchObject({ ok: true });
+		expect(await ask("l1", "key:light")).toMatchObject({ ok: true });
+		// The route is full; the light key's refusal makes it contended (its share: 1 of 4, the heavy key's: 3).
+		expect(await ask("l2", "key:light")).toMatchObject({ ok: false, reason: "full" });
+		const heavy: AcquireResult[] = [];
+		for (let i = 0; i < 20; i++) heavy.push(await ask(`hx${i}`, "key:heavy"));
+		expect(heavy.every((r) => !r.ok && r.reason === "over-share")).toBe(true);
+		const light = await ask("l3", "key:light");
+		expect(light).toMatchObject({ ok: false, reason: "full" });
+		// Twenty refusals of the heavy key did not push the light key back: it is next in its own line, 1 s + 1 slot.
+		expect(light.ok ? null : light.retryAfterMs).toBe(1_250);
+		// The heavy key's line has slots twice as long: 1 s, 1.5 s, 2 s, ...
+		expect(heavy.slice(0, 3).map((r) => (r.ok ? null : r.retryAfterMs))).toEqual([1_000, 1_500, 2_000]);
+	});
+
 	it("Should tell the isolate, with the grant that takes the last permit, where the retry line starts", async () => {
 		const stub = env.GAUGE.getByName(`retry-spread-${crypto.randomUUID()}`);
 		await runInDurableObject(stub, (instance: Gauge) => {

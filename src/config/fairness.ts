@@ -1,7 +1,7 @@
-// The settings a fair route (perKey.fair) or a route with priority classes cannot be combined with, checked once with the rest.
+// The settings a fair route (perKey.fair), a route with priority classes or an adaptive queue cannot be combined with, checked once with the rest.
 import type { DefaultRouteInput } from "./schema.ts";
 
-type Rule = Pick<DefaultRouteInput, "perKey" | "blocks" | "classes">;
+type Rule = Pick<DefaultRouteInput, "perKey" | "blocks" | "classes" | "queue">;
 
 /**
  * Whether a route's keys share it max-min fairly: `perKey.fair`, which defaults to true for `perKey = { by }` and to
@@ -12,9 +12,12 @@ export function isFair(rule: Rule): boolean {
 	return rule.perKey !== undefined && (rule.perKey.fair ?? rule.perKey.limit === undefined);
 }
 
-/** Fair shares and class caps are decided by the route's object, so it must see every admission: no blocks there. */
+/**
+ * Fair shares, class caps and an adaptive queue's order (LIFO, CoDel) are decided by the route's object, so it must
+ * see every admission: no blocks there.
+ */
 export function needsEveryAdmission(rule: Rule): boolean {
-	return isFair(rule) || rule.classes !== undefined;
+	return isFair(rule) || rule.classes !== undefined || rule.queue?.order === "adaptive";
 }
 
 /**
@@ -36,6 +39,10 @@ export function checkFairness(rule: Rule, at: string, errors: string[]): boolean
 	} else if (rule.classes !== undefined && rule.blocks !== undefined && rule.blocks !== "off") {
 		errors.push(
 			`${at}.blocks: got ${JSON.stringify(rule.blocks)}, expected "off" or nothing on a route with classes: class caps need the route's object to see every admission, and a block admits without it`,
+		);
+	} else if (rule.queue?.order === "adaptive" && rule.blocks !== undefined && rule.blocks !== "off") {
+		errors.push(
+			`${at}.blocks: got ${JSON.stringify(rule.blocks)}, expected "off" or nothing on a route whose queue is adaptive: LIFO and CoDel need the route's object to hand out every freed permit, and a block admits without it`,
 		);
 	}
 	return errors.length === before;

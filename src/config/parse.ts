@@ -153,7 +153,7 @@ export function parseConfig(vars: ConfigVars): ParseResult {
 		const shardsFit =
 			limits !== null && limits.limit !== "unlimited" && fine.has("shards") && checkShards(fine.value.shards, limits.limit, at, errors);
 		const classes = fine.has("classes", "defaultClass") ? resolveClasses(fine.value.classes, fine.value.defaultClass, at, errors) : null;
-		const fair = fine.has("perKey", "blocks") && checkFairness(fine.value, at, errors);
+		const fair = fine.has("perKey", "blocks", "queue") && checkFairness(fine.value, at, errors);
 		if (!rule.ok || !fair || (rule.value.classes !== undefined && !classes)) return;
 		if (!timing || !limits || limits.limit === "unlimited" || !shardsFit || !canonical) return;
 		const { name, path, host, methods, ignoreCase = DEFAULTS.ignoreCase, headFollowsGet = DEFAULTS.headFollowsGet } = rule.value;
@@ -221,7 +221,7 @@ function parseDefault(raw: unknown, errors: string[]): Route | null {
 	const classes = fine.has("classes", "defaultClass")
 		? resolveClasses(fine.value.classes, fine.value.defaultClass, "LIMITS.default", errors)
 		: null;
-	const fair = fine.has("perKey", "blocks") && checkFairness(fine.value, "LIMITS.default", errors);
+	const fair = fine.has("perKey", "blocks", "queue") && checkFairness(fine.value, "LIMITS.default", errors);
 	if (!parsed.ok || !fair || (parsed.value.classes !== undefined && !classes)) return null;
 	if (!limits || limits.limit === "unlimited" || !timing || !checkShards(parsed.value.shards, limits.limit, "LIMITS.default", errors)) {
 		return null;

@@ -163,12 +163,16 @@ export class FullHints {
 		if (entry) entry.probes = Math.max(0, entry.probes - 1);
 	}
 
-	/** This isolate gave a permit back (and the object has it): one more is free. */
-	freed(gauge: string, now: number): void {
+	/**
+	 * This isolate gave a permit back (and the object has it): one more is free. `base`: on a fair route, the key's
+	 * route (or class), whose routeFreed for this same permit is then not counted a second time for this key.
+	 */
+	freed(gauge: string, now: number, base = gauge): void {
 		const entry = this.entries.get(gauge);
 		if (!entry) return;
 		entry.free++;
 		entry.until = Math.min(entry.until, now);
+		if (base !== gauge) entry.freesSeen = this.routeFrees.get(base) ?? 0;
 	}
 
 	/** This isolate gave back a permit of a fair route (or class): every key's "full" hint there learns it when consulted. */
@@ -217,8 +221,9 @@ export function freedFor(spec: GaugeSpec, now: number): void {
 	const index = spec.priority?.index ?? 0;
 	for (let i = 0; i <= index; i++) {
 		const priority = spec.priority ? i : undefined;
-		fullHints.freed(hintKey(spec, priority), now);
-		if (spec.fair) fullHints.routeFreed(hintBase(spec, priority));
+		const base = hintBase(spec, priority);
+		if (spec.fair) fullHints.routeFreed(base);
+		fullHints.freed(hintKey(spec, priority), now, base);
 	}
 }
 

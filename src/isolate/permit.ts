@@ -142,7 +142,14 @@ function releasingFor(objectName: string): { releasing?: string[] } {
 	return { releasing: [...ids].slice(0, MAX_RELEASING) };
 }
 
+/** Objects with pending releases remembered at most (a release whose call never settles must not pin memory). */
+const MAX_RELEASING_OBJECTS = 1_024;
+
 function noteReleasing(objectName: string, leaseId: string, pending: boolean): void {
+	if (pending && !releasing.has(objectName) && releasing.size >= MAX_RELEASING_OBJECTS) {
+		const oldest = releasing.keys().next().value;
+		if (oldest !== undefined) releasing.delete(oldest);
+	}
 	const ids = releasing.get(objectName) ?? new Set<string>();
 	if (pending && ids.size < MAX_RELEASING) ids.add(leaseId);
 	if (!pending) ids.delete(leaseId);

@@ -325,7 +325,8 @@ export class Gauge extends DurableObject implements GaugeRpc {
 		// A repeated acquire of a live lease is answered as granted whatever the caps and shares: it takes nothing new.
 		if (!checked && (req.fair || req.priority) && !this.table.lease(req.leaseId)) {
 			const blocker = this.sharing.blocker(req, now);
-			if (blocker) return this.refuse(req, this.table.hasRoom(this.limitFor(req, now), now) ? blocker : "full", now);
+			// Over a class cap or a fair share is said even when the route is full too (those clients wait longer).
+			if (blocker) return this.refuse(req, blocker, now);
 		}
 		const result = this.table.acquire({ ...req, limit: this.limitFor(req, now) }, now);
 		if (result.ok) this.scheduleReap(result.expiresAt);

@@ -24,10 +24,11 @@ export function fairAdmit(input: FairInput): FairDecision {
 	const { limit, inFlight, key } = input;
 	let total = 0;
 	for (const n of inFlight.values()) total += n;
-	if (total >= limit) return { ok: false, reason: "full", share: fairShareOf(input) };
-	if (!input.contended) return { ok: true };
 	const share = fairShareOf(input);
-	return (inFlight.get(key) ?? 0) + 1 <= share ? { ok: true } : { ok: false, reason: "over-share", share };
+	// A key over its share is refused as that, even when the route is full too (its clients are told so).
+	if (input.contended && (inFlight.get(key) ?? 0) + 1 > share) return { ok: false, reason: "over-share", share };
+	if (total >= limit) return { ok: false, reason: "full", share };
+	return { ok: true };
 }
 
 /** The whole permits `input.key` may hold while contended: its water-filled share of the limit, asking for one more. */

@@ -32,13 +32,15 @@ export type ClassDecision =
 export function classAdmit(limit: number, headrooms: readonly number[], inFlight: readonly number[], index: number): ClassDecision {
 	const total = inFlight.reduce((a, b) => a + b, 0);
 	const caps = classCaps(limit, headrooms);
-	if (total >= limit) return { ok: false, reason: "full", cap: caps[index] ?? limit };
+	// A class at a cap below the limit is refused as that, even when the route is full too: it is over its part, and
+	// its clients are told so (Retry-After's line for those over their share, a hint for their class only).
 	let below = 0;
 	for (let j = inFlight.length - 1; j >= 0; j--) {
 		below += inFlight[j] ?? 0;
 		if (j > index) continue;
 		const cap = caps[j] ?? limit;
-		if (below + 1 > cap) return { ok: false, reason: "class-full", cap: caps[index] ?? limit };
+		if (cap < limit && below + 1 > cap) return { ok: false, reason: "class-full", cap: caps[index] ?? limit };
 	}
+	if (total >= limit) return { ok: false, reason: "full", cap: caps[index] ?? limit };
 	return { ok: true };
 }

@@ -144,10 +144,12 @@ export function mergeShards(shards: readonly GaugeStatus[]): GaugeStatus {
 /** Per class, the shards' counts added up. */
 function mergeClasses(shards: readonly GaugeStatus[]): GaugeStatus["classes"] {
 	const stats = shards.map((s) => s.classes).filter((c) => c !== null);
-	const first = stats[0];
-	if (!first) return null;
+	if (stats.length === 0) return null;
+	// Shards may know of fewer classes (one that has seen only some of them since it started): the longest row counts.
 	const add = (pick: (c: NonNullable<GaugeStatus["classes"]>) => number[]) =>
-		pick(first).map((_, i) => stats.reduce((total, c) => total + (pick(c)[i] ?? 0), 0));
+		Array.from({ length: Math.max(...stats.map((c) => pick(c).length)) }, (_, i) =>
+			stats.reduce((total, c) => total + (pick(c)[i] ?? 0), 0),
+		);
 	return {
 		inFlight: add((c) => c.inFlight),
 		queued: add((c) => c.queued),
