@@ -194,6 +194,7 @@ export async function fairnessScenario(rows: string[][], seconds = 9, othersSeco
 	const by = "header:x-key";
 	try {
 		let alone: number | null = null;
+		let efficiency: number | null = null;
 		for (const [name, limits] of [
 			["no perKey (baseline; A alone after B-E stop: the machine's floor)", route(LIMIT)],
 			["perKey { by } (fair shares)", route(LIMIT, { perKey: { by } })],
@@ -217,17 +218,25 @@ export async function fairnessScenario(rows: string[][], seconds = 9, othersSeco
 			const after = meanBetween(r.samples, othersSeconds * 1000, (othersSeconds + 2) * 1000);
 			const afterSecond = meanBetween(r.samples, (othersSeconds + 1) * 1000, (othersSeconds + 2) * 1000);
 			// The no-perKey run is the machine's floor once A is alone: what 60 clients of one key keep at the origin here.
-			if (name.startsWith("no perKey")) alone = afterSecond;
+			if (name.startsWith("no perKey")) {
+				alone = afterSecond;
+				efficiency = duringAll / LIMIT;
+			}
 			const vsAlone =
 				alone !== null && !name.startsWith("no perKey")
 					? `; ÷ the no-perKey run's A alone in that second (${fmt(alone, 1)}) **${fmt(afterSecond / alone, 2)}** (≥ 0.9, as 18 of 20)`
+					: "";
+			// A's fair share is 12 permits; the no-perKey run shows how much of a held permit the origin sees here.
+			const vsShare =
+				efficiency !== null && !name.startsWith("no perKey")
+					? `; **A's in flight ÷ its share of 12 at the no-perKey run's origin efficiency (${share(efficiency, 1)}) ${fmt(during / (12 * efficiency), 2)}** (11-13 of 12: 0.92-1.08)`
 					: "";
 			rows.push([
 				name.startsWith("no perKey") ? `13. fairness, limit ${LIMIT}` : "",
 				name,
 				`A ${ok(r.a).length} / ${r.a.length} admitted; B-E ${ok(r.others).length} / ${r.others.length}`,
 				`**B-E success after the first second ${share(ok(later).length, later.length)}** (target ≥ 99 %); **A's mean in flight ${fmt(during, 1)}** while B-E run (target 11-13), ` +
-					`**A's share of the origin's concurrency ${share(during, duringAll)}** (${fmt(duringAll, 1)} in all; target 55-65 %, as 11-13 of 20); ` +
+					`**A's share of the origin's concurrency ${share(during, duringAll)}** (${fmt(duringAll, 1)} in all; target 55-65 %, as 11-13 of 20)${vsShare}; ` +
 					`A's mean in flight in the 2 s after B-E stop ${fmt(after, 1)}, **in the second of them ${fmt(afterSecond, 1)}** (target ≥ 18 within 2 s)${vsAlone}; origin peak ${r.peak} (limit ${LIMIT})`,
 			]);
 		}
