@@ -8,10 +8,11 @@ import { gzipSync } from "node:zlib";
  * The budget for the uploaded Worker, uncompressed (wrangler's "Total Upload"), as deployed: minified
  * (wrangler.toml). Issue 9 set 150 KiB as the ceiling; the budget is tighter so that growth shows early.
  * Raised from 100 to 120 KiB when the operator's checks (issue 19: admin surface on a broken config, did-you-mean,
- * key refusals) and exact blocks (issue 18) took it to 100.2 KiB. Why a budget at all:
- * (docs/development.md, "npm run check and the bundle budget").
+ * key refusals) and exact blocks (issue 18) took it to 100.2 KiB; raised to 128 KiB when issue 21 (priority classes,
+ * fair shares, the queue's order, the retry line, hints per class and per key) took it to 122.8 KiB. Why a budget at
+ * all: (docs/development.md, "npm run check and the bundle budget").
  */
-const BUDGET_KIB = 120;
+const BUDGET_KIB = 128;
 
 const KIB = 1024;
 
