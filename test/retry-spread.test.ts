@@ -2,6 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ADAPTIVE_DEFAULTS } from "../src/adaptive/settings.ts";
 import type { Gauge } from "../src/object/durable-object.ts";
 import type { AcquireResult } from "../src/protocol.ts";
 import { gate } from "./helpers/gate.ts";
@@ -51,6 +52,21 @@ describe("Retry-After by place in line", () => {
 		expect(light.ok ? null : light.retryAfterMs).toBe(1_250);
 		// The heavy key's line has slots twice as long: 1 s, 1.5 s, 2 s, ...
 		expect(heavy.slice(0, 3).map((r) => (r.ok ? null : r.retryAfterMs))).toEqual([1_000, 1_500, 2_000]);
+	});
+
+	it("Should pace an adaptive route's line by its ceiling, not by the limit it has learned so far", async () => {
+		const stub = env.GAUGE.getByName(`retry-spread-${crypto.randomUUID()}`);
+		await runInDurableObject(stub, (instance: Gauge) => {
+			const t = Date.now();
+			instance.clock = () => t;
+			instance.random = () => 0;
+		});
+		const adaptive = { ...ADAPTIVE_DEFAULTS, min: 2, max: 20, initial: 2 };
+		const ask = (leaseId: string) => stub.acquire({ leaseId, limit: 20, maxHoldMs: HOLD, adaptive });
+		for (const id of ["a", "b"]) expect(await ask(id)).toMatchObject({ ok: true, limit: 2 });
+		const refused = [await ask("r0"), await ask("r1")];
+		// 1 s holds before any release: a slot of 1 s ÷ 20 (the ceiling) = 50 ms, not 1 s ÷ 2 = 500 ms.
+		expect(refused.map((r) => (r.ok ? null : r.retryAfterMs))).toEqual([1_000, 1_050]);
 	});
 
 	it("Should tell the isolate, with the grant that takes the last permit, where the retry line starts", async () => {

@@ -115,7 +115,9 @@ export class FullHints {
 		if (answer.full || (answer.granted && free <= 0)) {
 			// A refusal, or a grant that took the last permit: full for about as long as the object expects.
 			const freeInMs = answer.line?.freeInMs ?? answer.retryAfterMs;
-			const ttl = Math.min(MAX_HINT_MS, Math.max(MIN_HINT_MS, freeInMs));
+			// A grant that took the last permit is remembered only briefly, as before the retry line (its line only
+			// spreads the refusals meanwhile): an adaptive route's object may raise its limit any moment.
+			const ttl = Math.min(MAX_HINT_MS, Math.max(MIN_HINT_MS, answer.full ? freeInMs : answer.retryAfterMs));
 			const slotMs = answer.line?.slotMs ?? 0;
 			// The object placed this refusal in its line: the next local refusal goes after it (and after any made here).
 			const after = answer.full ? now + answer.retryAfterMs + slotMs : now + freeInMs;

@@ -146,19 +146,27 @@ export class Sharing {
 			// A grant that took the last permit tells its isolate the line the next refusals join (it may refuse them itself).
 			if (result.inFlight < result.limit || req.tentative) return result;
 			const freeInMs = this.table.estimateWait(now);
-			return { ...result, line: { freeInMs, slotMs: slotMsOf(holdMs, this.limitFor(req, now), false), capMs: lineCapMs(holdMs) } };
+			return { ...result, line: { freeInMs, slotMs: slotMsOf(holdMs, this.lineLimit(req, now), false), capMs: lineCapMs(holdMs) } };
 		}
 		if (req.tentative || result.reason === "cancelled" || result.reason === "released") return result;
 		const overShare = result.reason === "over-share" || result.reason === "class-full";
 		const slot = (overShare ? this.lines.over : this.lines.under).take(
 			now,
 			result.retryAfterMs,
-			slotMsOf(holdMs, this.limitFor(req, now), overShare),
+			slotMsOf(holdMs, this.lineLimit(req, now), overShare),
 			lineCapMs(holdMs),
 			this.random(),
 		);
 		const line = { freeInMs: Math.max(0, result.retryAfterMs), slotMs: slot.slotMs, capMs: slot.capMs };
 		return { ...result, retryAfterMs: retryAfterIn(slot, this.random()), line };
+	}
+
+	/**
+	 * The permits the retry line is paced by: the limit in force, or on an adaptive route its ceiling. A learned limit
+	 * is still probing upward, and a line paced by today's (small) limit would keep away the demand it learns from.
+	 */
+	private lineLimit(req: AcquireRequest, now: number): number {
+		return Math.max(this.limitFor(req, now), req.adaptive?.max ?? 0);
 	}
 
 	status(now: number): SharingStatus {
