@@ -9,14 +9,20 @@ import { gate } from "./helpers/gate.ts";
 
 const HOLD = 60_000;
 
+/** A fresh gauge whose clock stands still (tests move it) and whose clients always land at the start of their slot. */
+async function frozenGauge() {
+	const stub = env.GAUGE.getByName(`retry-spread-${crypto.randomUUID()}`);
+	await runInDurableObject(stub, (instance: Gauge) => {
+		const t = Date.now();
+		instance.clock = () => t;
+		instance.random = () => 0;
+	});
+	return stub;
+}
+
 describe("Retry-After by place in line", () => {
 	it("Should tell each client refused in one hold time a later slot (limit 2, 1 s holds: 500 ms apart)", async () => {
-		const stub = env.GAUGE.getByName(`retry-spread-${crypto.randomUUID()}`);
-		await runInDurableObject(stub, (instance: Gauge) => {
-			const t = Date.now();
-			instance.clock = () => t;
-			instance.random = () => 0;
-		});
+		const stub = await frozenGauge();
 		for (const id of ["a", "b"]) expect(await stub.acquire({ leaseId: id, limit: 2, maxHoldMs: HOLD })).toMatchObject({ ok: true });
 		const refused: AcquireResult[] = [];
 		for (let i = 0; i < 4; i++) refused.push(await stub.acquire({ leaseId: `r${i}`, limit: 2, maxHoldMs: HOLD }));
@@ -32,12 +38,7 @@ describe("Retry-After by place in line", () => {
 	});
 
 	it("Should put a key over its fair share in the longer line even while the route is full, never ahead of a key under its share", async () => {
-		const stub = env.GAUGE.getByName(`retry-spread-${crypto.randomUUID()}`);
-		await runInDurableObject(stub, (instance: Gauge) => {
-			const t = Date.now();
-			instance.clock = () => t;
-			instance.random = () => 0;
-		});
+		const stub = await frozenGauge();
 		const ask = (leaseId: string, holder: string) => stub.acquire({ leaseId, limit: 4, maxHoldMs: HOLD, fair: true, holder });
 		for (const id of ["h1", "h2", "h3"]) expect(await ask(id, "key:heavy")).toMatchObject({ ok: true });
 		expect(await ask("l1", "key:light")).toMatchObject({ ok: true });
@@ -55,12 +56,7 @@ describe("Retry-After by place in line", () => {
 	});
 
 	it("Should pace an adaptive route's line by its ceiling, not by the limit it has learned so far", async () => {
-		const stub = env.GAUGE.getByName(`retry-spread-${crypto.randomUUID()}`);
-		await runInDurableObject(stub, (instance: Gauge) => {
-			const t = Date.now();
-			instance.clock = () => t;
-			instance.random = () => 0;
-		});
+		const stub = await frozenGauge();
 		const adaptive = { ...ADAPTIVE_DEFAULTS, min: 2, max: 20, initial: 2 };
 		const ask = (leaseId: string) => stub.acquire({ leaseId, limit: 20, maxHoldMs: HOLD, adaptive });
 		for (const id of ["a", "b"]) expect(await ask(id)).toMatchObject({ ok: true, limit: 2 });
@@ -70,11 +66,7 @@ describe("Retry-After by place in line", () => {
 	});
 
 	it("Should tell the isolate, with the grant that takes the last permit, where the retry line starts", async () => {
-		const stub = env.GAUGE.getByName(`retry-spread-${crypto.randomUUID()}`);
-		await runInDurableObject(stub, (instance: Gauge) => {
-			const t = Date.now();
-			instance.clock = () => t;
-		});
+		const stub = await frozenGauge();
 		const first = await stub.acquire({ leaseId: "a", limit: 2, maxHoldMs: HOLD });
 		expect(first.ok && first.line).toBeUndefined();
 		const last = await stub.acquire({ leaseId: "b", limit: 2, maxHoldMs: HOLD });
