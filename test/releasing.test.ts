@@ -4,7 +4,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { AdaptiveSettings } from "../src/adaptive/settings.ts";
 import type { GaugeRpc } from "../src/gauge-rpc.ts";
-import { consultHint, fullHints, hintKey } from "../src/isolate/full-hints.ts";
 import { acquirePermit } from "../src/isolate/permit.ts";
 import type { GaugeSpec, Renewable } from "../src/isolate/permit-types.ts";
 import type { AcquireRequest } from "../src/protocol.ts";
@@ -71,27 +70,6 @@ describe("the isolate's side: which releases ride on the next acquire", () => {
 		await take(ns, s);
 		await take(ns, s);
 		expect(carried).toEqual([undefined, undefined, [(first as unknown as { leaseId: string }).leaseId], undefined]);
-	});
-
-	it("Should count a carried release as free for the isolate's hint at once, not after its call is answered", async () => {
-		const { ns, carried } = fakeNamespace();
-		const s = spec();
-		const held = await take(ns, s);
-		// Meanwhile the object refused someone: the gauge is full as far as this isolate knows.
-		fullHints.answered(hintKey(s), Date.now(), false, {
-			granted: false,
-			full: true,
-			limit: 10,
-			quota: 10,
-			inFlight: 10,
-			retryAfterMs: 5_000,
-		});
-		expect("refuse" in consultHint(s, Date.now()).decision).toBe(true);
-		void held.release("delivered");
-		// The release call never answers, yet the next request asks the object (a refusal from memory would throw here),
-		// carrying the release with it.
-		await take(ns, s);
-		expect(carried.at(-1)).toEqual([(held as unknown as { leaseId: string }).leaseId]);
 	});
 
 	it("Should not carry a release under a cutRelease grace, nor an adaptive route's (its release carries a sample)", async () => {

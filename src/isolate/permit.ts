@@ -145,19 +145,16 @@ function releasingFor(objectName: string): { releasing?: string[] } {
 /** Objects with pending releases remembered at most (a release whose call never settles must not pin memory). */
 const MAX_RELEASING_OBJECTS = 1_024;
 
-/** Notes a release as pending (or no longer); true when it will ride on the next acquire. */
-function noteReleasing(objectName: string, leaseId: string, pending: boolean): boolean {
+function noteReleasing(objectName: string, leaseId: string, pending: boolean): void {
 	if (pending && !releasing.has(objectName) && releasing.size >= MAX_RELEASING_OBJECTS) {
 		const oldest = releasing.keys().next().value;
 		if (oldest !== undefined) releasing.delete(oldest);
 	}
 	const ids = releasing.get(objectName) ?? new Set<string>();
-	const added = pending && ids.size < MAX_RELEASING;
-	if (added) ids.add(leaseId);
+	if (pending && ids.size < MAX_RELEASING) ids.add(leaseId);
 	if (!pending) ids.delete(leaseId);
 	if (ids.size > 0) releasing.set(objectName, ids);
 	else releasing.delete(objectName);
-	return added;
 }
 
 /** A granted lease. `release` is idempotent: only the first call reaches the Durable Object. */
@@ -202,11 +199,9 @@ export class Permit implements Renewable {
 		this.reason = reason;
 		const graceMs = graceMsFor(reason, this.spec);
 		const learn = this.spec.adaptive && sample ? sample : undefined;
-		// A plain release may ride on this isolate's next acquire to the object too (whichever lands first counts), so
-		// that acquire may be sent at once: the permit counts as free for this isolate's hints now, not a round trip later.
+		// A plain release may ride on this isolate's next acquire to the object too (whichever lands first counts).
 		const plain = graceMs === 0 && !this.spec.adaptive;
-		const carried = plain && noteReleasing(this.spec.objectName, this.leaseId, true);
-		if (carried) freedFor(this.spec, Date.now());
+		if (plain) noteReleasing(this.spec.objectName, this.leaseId, true);
 		this.released = this.stub
 			.release(this.leaseId, this.spec.maxHoldMs, graceMs, learn)
 			.finally(() => {
@@ -214,7 +209,7 @@ export class Permit implements Renewable {
 			})
 			.then(
 				// Once the object has it back, the permit is free for this isolate's next request (not yet, with a grace).
-				() => (graceMs === 0 && !carried ? freedFor(this.spec, Date.now()) : undefined),
+				() => (graceMs === 0 ? freedFor(this.spec, Date.now()) : undefined),
 				(error: unknown) => log("release_failed", { gauge: this.spec.objectName, reason, error: String(error) }),
 			);
 		this.waitUntil(this.released);
