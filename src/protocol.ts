@@ -82,7 +82,7 @@ export type AcquireResult =
 			readonly inFlight: number;
 			readonly limit: number;
 			readonly quota: number;
-			/** When to retry: never before a permit is likely to free, spread by place in line (src/object/retry-after.ts). */
+			/** When to retry: never before a permit is likely to free, spread by place in line (src/responses/retry-line.ts). */
 			readonly retryAfterMs: number;
 			/**
 			 * The retry line this refusal was placed in, so an isolate that refuses the next requests from memory (a hint)

@@ -148,7 +148,7 @@ describe("hints per class and per key, and the retry line", () => {
 		for (let i = 0; i < 6; i++) {
 			const d = hints.check("g", 10);
 			if (!("refuse" in d)) throw new Error("expected a refusal from memory");
-			retries.push(hints.retryAfter(d.refuse, 10, 0));
+			retries.push(hints.retryAfter("g", 10, () => 0));
 		}
 		// The object's refusal took [1 400, 1 600): the next slots start at 1 600, then every 200 ms, up to the 2 s cap;
 		// past it, anywhere between the free estimate and the cap (random 0: the free estimate).
@@ -156,7 +156,7 @@ describe("hints per class and per key, and the retry line", () => {
 		// Without a line from the object (an older object), the free estimate, as before.
 		hints.answered("old", 0, false, refused(5, 700));
 		const d = hints.check("old", 10);
-		expect("refuse" in d && hints.retryAfter(d.refuse, 10, 0.5)).toBe(690);
+		expect("refuse" in d && hints.retryAfter("old", 10, () => 0.5)).toBe(690);
 	});
 });
 

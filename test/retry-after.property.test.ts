@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { lineCapMs, RetryLine, retryAfterIn, slotMsOf } from "../src/object/retry-after.ts";
+import { lineCapMs, RetryLine, retryAfterIn, slotMsOf } from "../src/responses/retry-line.ts";
 
 describe("Retry-After that spreads retries (the retry line)", () => {
 	it("Should never tell a client to retry before the estimated free time or past the line's cap, and never hand out two overlapping slots", () => {

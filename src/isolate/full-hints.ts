@@ -13,10 +13,11 @@
 // the object. A key refused here was seen by the object at its last probe, so it stays an active key there (the
 // hint lives far less than the object's activity window) and its demand still counts in everyone's shares.
 //
-// A refusal made here goes on with the object's retry line (src/object/retry-after.ts): the object says where its
+// A refusal made here goes on with the object's retry line (src/responses/retry-line.ts): the object says where its
 // line ends and how long a slot is, and each local refusal takes the next slot, so a flood refused from memory comes
 // back spread out too. Several isolates each extend the line they were told about, so their slots overlap.
 import type { RetryLineView } from "../protocol.ts";
+import { RetryLine, retryAfterIn } from "../responses/retry-line.ts";
 import type { GaugeSpec, PermitResult } from "./permit-types.ts";
 
 /** The shortest and longest a hint lives, whatever the Durable Object expects. */
@@ -42,8 +43,9 @@ export interface FullHint {
 }
 
 interface Entry extends FullHint {
-	/** The retry line as far as this isolate knows it: where its next slot starts, a slot's length, how far it may reach. */
-	nextSlot: number;
+	/** The retry line as far as this isolate knows it (the object's, then its own slots), a slot's length (0: the object
+	 * sent no line), and how far it may reach (absolute). */
+	readonly line: RetryLine;
 	slotMs: number;
 	lineCap: number;
 	/** Refuse everything here until then. */
@@ -120,14 +122,15 @@ export class FullHints {
 			const ttl = Math.min(MAX_HINT_MS, Math.max(MIN_HINT_MS, answer.full ? freeInMs : answer.retryAfterMs));
 			const slotMs = answer.line?.slotMs ?? 0;
 			// The object placed this refusal in its line: the next local refusal goes after it (and after any made here).
-			const after = answer.full ? now + answer.retryAfterMs + slotMs : now + freeInMs;
+			const line = entry?.line ?? new RetryLine();
+			line.after(answer.full ? now + answer.retryAfterMs + slotMs : now + freeInMs);
 			this.remember(gauge, {
 				until: now + ttl,
 				limit: answer.limit,
 				quota: answer.quota,
 				freeAt: now + freeInMs,
 				scope: answer.full ? (answer.scope ?? "full") : "full",
-				nextSlot: Math.max(after, entry?.nextSlot ?? Number.NEGATIVE_INFINITY),
+				line,
 				slotMs,
 				lineCap: now + (answer.line?.capMs ?? 0),
 				free: 0,
@@ -143,20 +146,16 @@ export class FullHints {
 	}
 
 	/**
-	 * A refusal made from `hint` at `now`: when its client should retry (ms), the next slot of the retry line as this
-	 * isolate knows it, at a random point of it (`random` in [0, 1)). Without a line from the object: the free estimate.
+	 * A refusal made at `now` from the hint of `gauge`: when its client should retry (ms), the next slot of the retry
+	 * line as this isolate knows it, at a random point of it (`random` in [0, 1)). Without a line from the object (or a
+	 * hint): the free estimate.
 	 */
-	retryAfter(hint: FullHint, now: number, random: number): number {
-		const entry = hint as Entry;
+	retryAfter(gauge: string, now: number, random: () => number): number {
+		const entry = this.entries.get(gauge);
+		if (!entry) return 0;
 		const free = Math.max(0, entry.freeAt - now);
-		if (!(entry.slotMs > 0)) return free;
-		const start = Math.max(entry.nextSlot, entry.freeAt, now);
-		if (start + entry.slotMs > entry.lineCap) {
-			// The line is as long as it may get: anywhere between the free estimate and its end.
-			return Math.round(free + random * Math.max(0, entry.lineCap - now - free));
-		}
-		entry.nextSlot = start + entry.slotMs;
-		return Math.round(start - now + random * entry.slotMs);
+		if (entry.slotMs <= 0) return free;
+		return retryAfterIn(entry.line.take(now, free, entry.slotMs, entry.lineCap - now, random()), random());
 	}
 
 	/** A probe's call failed: it no longer counts. */
@@ -240,16 +239,16 @@ export function consultHint(
 	random: () => number = Math.random,
 ): { hinted: boolean; decision: { refuse: PermitResult & { kind: "refused" } } | { probe: boolean } } {
 	const hinted = !spec.queue && !spec.dryRun;
-	const decision: Decision = hinted ? fullHints.check(hintKey(spec), now, hintBase(spec)) : { probe: false };
+	const key = hintKey(spec);
+	const decision: Decision = hinted ? fullHints.check(key, now, hintBase(spec)) : { probe: false };
 	if (!("refuse" in decision)) return { hinted, decision };
-	const hint = decision.refuse;
-	const { limit, quota, scope } = hint;
+	const { limit, quota, scope } = decision.refuse;
 	return {
 		hinted,
 		decision: {
 			refuse: {
 				kind: "refused",
-				retryAfterMs: fullHints.retryAfter(hint, now, random()),
+				retryAfterMs: fullHints.retryAfter(key, now, random),
 				inFlight: limit,
 				limit,
 				quota,

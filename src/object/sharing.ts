@@ -1,6 +1,8 @@
 // Who gets the permits when there are not enough (issue 21), as the route's object decides it: fair shares among keys,
 // priority classes, the queue's order and adaptive mode, and Retry-After spread by place in line. The object (durable-
 // object.ts) calls in at a few points; the rules themselves are the pure modules this one composes.
+
+import { lineCapMs, RetryLine, retryAfterIn, slotMsOf } from "../responses/retry-line.ts";
 import type { FairDecision } from "./fair-admission.ts";
 import type { FairStatus, Holdings } from "./fair-keys.ts";
 import { FairKeys, holdingsOf } from "./fair-keys.ts";
@@ -9,7 +11,6 @@ import type { ClassDecision } from "./priority.ts";
 import { classAdmit, classLoad } from "./priority.ts";
 import type { CodelConfig, CodelSettings, QueueMode } from "./queue-order.ts";
 import { AdaptiveQueue, codelSettings, nextWaiter } from "./queue-order.ts";
-import { lineCapMs, RetryLine, retryAfterIn, slotMsOf } from "./retry-after.ts";
 import type { Waiter, WaitQueue } from "./wait-queue.ts";
 
 /** Per class index (0: most critical): in flight and queued now, admitted and refused since the object started. */
@@ -136,7 +137,7 @@ export class Sharing {
 	}
 
 	/**
-	 * A refusal's Retry-After: the next slot of the retry line (retry-after.ts), so the clients refused together, or
+	 * A refusal's Retry-After: the next slot of the retry line (src/responses/retry-line.ts), so the clients refused together, or
 	 * refused again, do not all come back in the same second. A caller that gave up, a duplicate, and a tentative try
 	 * (another shard answers for the request) keep the plain estimate.
 	 */

@@ -1,4 +1,6 @@
-// Retry-After that spreads the retries of refused clients over the time the freed permits can serve them.
+// Retry-After that spreads the retries of refused clients over the time the freed permits can serve them. Pure, and
+// shared by both sides: the route's object keeps the line, and an isolate goes on with it for the refusals it answers
+// from memory (src/isolate/full-hints.ts).
 //
 // The refused clients form a virtual line: each refusal takes the next slot after the last one handed out (or after
 // the estimated time a permit frees, if later), one slot being the time between two permits freeing (holdMs / limit).
@@ -37,6 +39,11 @@ export interface Slot {
 export class RetryLine {
 	/** When the last slot handed out ends. */
 	private end = Number.NEGATIVE_INFINITY;
+
+	/** Someone else handed out slots up to `at` (the object, for an isolate's copy): the next one starts after it. */
+	after(at: number): void {
+		this.end = Math.max(this.end, at);
+	}
 
 	/**
 	 * Takes the next slot for a refusal at `now`: never before `freeInMs`, after every slot already handed out. Once the
